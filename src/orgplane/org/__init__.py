@@ -1,0 +1,1 @@
+"""The declared org: models, loading org.yaml with file:line errors, edits that keep comments."""

@@ -1,0 +1,224 @@
+"""References between declared items: who reports to whom, who owns which agent, who holds which
+capability, which outputs exist. Each broken reference becomes a Problem with its line and fix."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from orgplane.errors import Problem
+from orgplane.org.locate import Locator, did_you_mean
+from orgplane.org.models import Org
+
+
+def check_references(
+    org: Org, raw_ids: dict[str, set[str]], locator: Locator, label: str
+) -> list[Problem]:
+    """Every broken reference in ``org``. ``raw_ids`` holds the ids written in the file, including
+    items that failed their own validation, so a reference to them is not reported twice."""
+    checker = _Checker(org, raw_ids, locator, label)
+    checker.run()
+    return checker.problems
+
+
+class _Checker:
+    def __init__(
+        self, org: Org, raw_ids: dict[str, set[str]], locator: Locator, label: str
+    ) -> None:
+        self.org = org
+        self.raw_ids = raw_ids
+        self.locator = locator
+        self.label = label
+        self.problems: list[Problem] = []
+
+    def add(self, path: tuple[str | int, ...], message: str) -> None:
+        place = ".".join(str(p) for p in path[:2])
+        self.problems.append(Problem(self.label, self.locator.line(*path), f"{place}: {message}"))
+
+    def run(self) -> None:
+        self.check_timezone()
+        self.check_reporting()
+        self.check_cycles()
+        self.check_owners()
+        self.check_capabilities()
+        self.check_inputs()
+        self.check_outputs()
+        self.check_processes()
+        self.check_urgency()
+        self.check_metrics()
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def seat_ref(
+        self,
+        path: tuple[str | int, ...],
+        seat_id: str,
+        role: str,
+        *,
+        human: bool = False,
+        active: bool = True,
+    ) -> None:
+        """Check that ``seat_id`` names a seat (of the right kind and status) and report if not."""
+        if seat_id not in self.raw_ids["seats"]:
+            hint = did_you_mean(seat_id, sorted(self.raw_ids["seats"]))
+            self.add(path, f"{role} {seat_id!r} is not a seat{hint}")
+            return
+        seat = self.org.seats.get(seat_id)
+        if seat is None:  # declared but invalid: already reported where it is declared
+            return
+        if human and seat.kind != "human":
+            self.add(path, f"{role} {seat_id!r} is an agent seat; name a human seat")
+        elif active and seat.status != "active":
+            self.add(path, f"{role} {seat_id!r} is retired; name the seat that took over its work")
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def check_timezone(self) -> None:
+        try:
+            ZoneInfo(self.org.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.problems.append(
+                Problem(
+                    self.label,
+                    self.locator.line("timezone"),
+                    f"timezone {self.org.timezone!r} is unknown; write an IANA "
+                    "name such as 'UTC' or 'America/New_York'",
+                )
+            )
+
+    def check_reporting(self) -> None:
+        for seat in self.org.seats.values():
+            if seat.reports_to:
+                self.seat_ref(
+                    ("seats", seat.id, "reports_to"),
+                    seat.reports_to,
+                    "reports_to",
+                    active=seat.status == "active",
+                )
+
+    def check_cycles(self) -> None:
+        reported: set[frozenset[str]] = set()
+        for start in self.org.seats:
+            path = [start]
+            current = self.org.seats[start].reports_to
+            while current and current in self.org.seats:
+                if current in path:
+                    cycle = path[path.index(current) :]
+                    key = frozenset(cycle)
+                    if key not in reported:
+                        reported.add(key)
+                        first = min(cycle)
+                        ring = " -> ".join(
+                            [*cycle[cycle.index(first) :], *cycle[: cycle.index(first)], first]
+                        )
+                        self.add(
+                            ("seats", first, "reports_to"),
+                            f"reporting cycle {ring}; one of these seats must report to a seat "
+                            "outside the cycle (or to nobody, at the top)",
+                        )
+                    break
+                path.append(current)
+                current = self.org.seats[current].reports_to
+
+    def check_owners(self) -> None:
+        for seat in self.org.seats.values():
+            where = ("seats", seat.id, "owner")
+            if seat.kind == "agent" and seat.status == "active" and not seat.owner:
+                self.add(
+                    ("seats", seat.id),
+                    f"agent seat {seat.id!r} has no owner; add "
+                    "'owner: <human seat id>' naming the person accountable for it",
+                )
+            elif seat.owner:
+                self.seat_ref(where, seat.owner, "owner", human=True)
+
+    def check_capabilities(self) -> None:
+        holder: dict[str, str] = {}
+        for seat in self.org.seats.values():
+            if seat.status != "active":
+                continue
+            for index, capability in enumerate(seat.capabilities):
+                if capability in holder:
+                    self.add(
+                        ("seats", seat.id, "capabilities", index),
+                        f"capability {capability!r} is already held by active seat "
+                        f"{holder[capability]!r}; each capability has exactly one active seat, "
+                        "so remove it from one of them",
+                    )
+                else:
+                    holder[capability] = seat.id
+        for seat in self.org.seats.values():
+            if seat.retired is None:
+                continue
+            for capability, taker in seat.retired.redistributed.items():
+                where = ("seats", seat.id, "retired", "redistributed", capability)
+                if taker not in self.raw_ids["seats"]:
+                    self.seat_ref(where, taker, f"capability {capability!r} went to")
+                elif taker in self.org.seats and holder.get(capability) != taker:
+                    self.add(
+                        where,
+                        f"capability {capability!r} is said to go to {taker!r}, but "
+                        f"{taker!r} does not list it under capabilities; add it there",
+                    )
+
+    def check_inputs(self) -> None:
+        for seat in self.org.seats.values():
+            for output_id, protocol in seat.inputs.items():
+                where = ("seats", seat.id, "inputs", output_id)
+                if output_id not in self.raw_ids["outputs"]:
+                    hint = did_you_mean(output_id, sorted(self.raw_ids["outputs"]))
+                    self.add(
+                        where,
+                        f"reads output {output_id!r}, which is not declared under outputs{hint}",
+                    )
+                elif (
+                    output_id in self.org.outputs
+                    and self.org.outputs[output_id].producer == seat.id
+                ):
+                    self.add(
+                        where,
+                        f"seat {seat.id!r} reads its own output {output_id!r}; drop it from inputs",
+                    )
+                if protocol.escalate_to:
+                    self.seat_ref(
+                        (*where, "escalate_to"), protocol.escalate_to, "escalate_to", human=True
+                    )
+
+    def check_outputs(self) -> None:
+        for output in self.org.outputs.values():
+            self.seat_ref(("outputs", output.id, "producer"), output.producer, "producer")
+            if output.coverage_seat:
+                self.seat_ref(
+                    ("outputs", output.id, "coverage_seat"), output.coverage_seat, "coverage_seat"
+                )
+            if output.format == "text" and output.checks.min_rows is not None:
+                self.add(
+                    ("outputs", output.id, "checks", "min_rows"),
+                    "min_rows needs format csv, json or yaml (a list of rows)",
+                )
+
+    def check_processes(self) -> None:
+        for process in self.org.processes.values():
+            self.seat_ref(("processes", process.id, "seat"), process.seat, "seat")
+            if process.urgency and process.urgency not in self.raw_ids["urgency"]:
+                hint = did_you_mean(process.urgency, sorted(self.raw_ids["urgency"]))
+                self.add(
+                    ("processes", process.id, "urgency"),
+                    f"urgency tier {process.urgency!r} is not declared under urgency{hint}",
+                )
+            for index, handled in enumerate(process.handled_errors):
+                if handled.escalate_to:
+                    self.seat_ref(
+                        ("processes", process.id, "handled_errors", index, "escalate_to"),
+                        handled.escalate_to,
+                        "escalate_to",
+                        human=True,
+                    )
+
+    def check_urgency(self) -> None:
+        for tier_id, tier in self.org.urgency.items():
+            if tier.notify:
+                self.seat_ref(("urgency", tier_id, "notify"), tier.notify, "notify", human=True)
+
+    def check_metrics(self) -> None:
+        for metric in self.org.metrics.values():
+            self.seat_ref(("metrics", metric.id, "owner"), metric.owner, "owner")

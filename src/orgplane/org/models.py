@@ -1,0 +1,298 @@
+"""The org as declared in org.yaml, as pydantic models.
+
+Each model validates one item on its own (a seat, an output, ...); the references between items
+(``reports_to``, owners, capabilities, inputs) are checked afterwards in :mod:`orgplane.org.checks`
+so that every mistake in a file is reported in one pass.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from croniter import croniter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+from orgplane.org.durations import format_duration, parse_duration
+
+ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
+ID_HINT = "use lower-case letters, digits, '-' or '_', starting with a letter"
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f"duration {value!r} has no unit: write e.g. {value}h or {value}m")
+    if not isinstance(value, str):
+        raise ValueError("a duration is text such as 18h, 30m or 7d")
+    return parse_duration(value)
+
+
+def _cron(value: str) -> str:
+    if not croniter.is_valid(value):
+        raise ValueError(
+            f"malformed cron expression {value!r}: write five fields "
+            "'minute hour day-of-month month day-of-week', e.g. '0 6,11,15,20 * * *'"
+        )
+    return value
+
+
+Duration = Annotated[
+    timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, return_type=str)
+]
+Cron = Annotated[str, AfterValidator(_cron)]
+SeatId = Annotated[str, Field(pattern=ID_PATTERN)]
+
+DEFAULT_MAX_AGE = timedelta(hours=18)
+DEFAULT_GRACE = timedelta(minutes=30)
+
+
+class Declared(BaseModel):
+    """Base of every declared item: unknown keys are mistakes, items are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Protocol = Literal["skip_and_flag", "use_last_good", "block", "escalate"]
+
+
+class InputProtocol(Declared):
+    """What a consuming seat does when one of its inputs is stale, corrupt or missing."""
+
+    protocol: Protocol = "skip_and_flag"
+    escalate_to: SeatId | None = None
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_protocol(cls, value: Any) -> Any:
+        # `dash-analysis: skip_and_flag` is the short form of `{protocol: skip_and_flag}`.
+        if isinstance(value, str):
+            return {"protocol": value}
+        if value is None:
+            return {}
+        return value
+
+    @model_validator(mode="after")
+    def _escalation_needs_person(self) -> InputProtocol:
+        if self.protocol == "escalate" and not self.escalate_to:
+            raise ValueError("protocol 'escalate' needs 'escalate_to: <human seat id>'")
+        return self
+
+
+class Retirement(Declared):
+    """The record of a seat's retirement hearing: every capability it held and who took it."""
+
+    on: date
+    reason: str | None = None
+    redistributed: dict[str, SeatId] = Field(default_factory=dict)
+
+
+class Seat(Declared):
+    """A role on the chart, held by a person or an agent."""
+
+    id: SeatId
+    title: str
+    kind: Literal["human", "agent"]
+    holder: str | None = None
+    reports_to: SeatId | None = None
+    owner: SeatId | None = None
+    capabilities: list[str] = Field(default_factory=list)
+    status: Literal["active", "retired"] = "active"
+    sops: list[str] = Field(default_factory=list)
+    inputs: dict[str, InputProtocol] = Field(default_factory=dict)
+    retired: Retirement | None = None
+
+    @model_validator(mode="after")
+    def _retirement_matches_status(self) -> Seat:
+        if self.status == "retired" and self.capabilities:
+            raise ValueError(
+                "a retired seat holds no capabilities: move them to "
+                "'retired: {redistributed: {capability: seat}}'"
+            )
+        if self.status == "active" and self.retired is not None:
+            raise ValueError("'retired' is only for seats with 'status: retired'")
+        return self
+
+
+class Range(Declared):
+    min: float | None = None
+    max: float | None = None
+
+
+class ContentChecks(Declared):
+    """Checks on the content of an output beyond its freshness."""
+
+    required: list[str] = Field(default_factory=list)
+    min_rows: int | None = Field(default=None, ge=0)
+    ranges: dict[str, Range] = Field(default_factory=dict)
+    json_schema: dict[str, Any] | None = None
+
+
+class Output(Declared):
+    """Shared state a seat produces for others: a file on disk or content published to orgplane."""
+
+    id: SeatId
+    producer: SeatId
+    description: str | None = None
+    location: str | None = None
+    format: Literal["json", "yaml", "csv", "text"] = "json"
+    timestamp: str | None = None
+    max_age: Duration = DEFAULT_MAX_AGE
+    schedule: Cron | None = None
+    grace: Duration = DEFAULT_GRACE
+    checks: ContentChecks = Field(default_factory=ContentChecks)
+    critical: bool = False
+    coverage_seat: SeatId | None = None
+    frozen_after: int = Field(default=3, ge=2)
+
+
+class HandledError(Declared):
+    """A known error of a process, mapped to what the runner does about it."""
+
+    match: str = Field(min_length=1)
+    action: Literal["retry", "skip_record", "fail_run", "escalate"]
+    message: str
+    retries: int = Field(default=3, ge=0)
+    backoff: Duration = timedelta(seconds=1)
+    escalate_to: SeatId | None = None
+
+    @model_validator(mode="after")
+    def _escalation_needs_person(self) -> HandledError:
+        if self.action == "escalate" and not self.escalate_to:
+            raise ValueError("action 'escalate' needs 'escalate_to: <human seat id>'")
+        return self
+
+
+class Stage(Declared):
+    """One step of a process; ``effectful`` stages touch the outside world and run once."""
+
+    name: SeatId
+    kind: Literal["pure", "effectful"] = "pure"
+    description: str | None = None
+
+
+class Process(Declared):
+    """A seat's staged pipeline, run one batch at a time."""
+
+    id: SeatId
+    seat: SeatId
+    description: str | None = None
+    module: str | None = None
+    stages: list[Stage] = Field(min_length=1)
+    handled_errors: list[HandledError] = Field(default_factory=list)
+    urgency: SeatId | None = None
+    human_when_running: str | None = None
+    human_when_failing: str | None = None
+
+    @model_validator(mode="after")
+    def _unique_stage_names(self) -> Process:
+        names = [s.name for s in self.stages]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"stage names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+
+class UrgencyTier(Declared):
+    """A pre-made response: how long a failure may wait and who hears about it."""
+
+    deadline: Duration
+    action: Literal["wait", "resume", "skip_and_flag", "escalate"]
+    notify: SeatId | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _escalation_needs_person(self) -> UrgencyTier:
+        if self.action == "escalate" and not self.notify:
+            raise ValueError("action 'escalate' needs 'notify: <human seat id>'")
+        return self
+
+
+class Metric(Declared):
+    """A scorecard KPI pushed by its owner seat on a schedule."""
+
+    id: SeatId
+    owner: SeatId
+    description: str | None = None
+    unit: str | None = None
+    target: float | None = None
+    direction: Literal["at_least", "at_most"] = "at_least"
+    schedule: Cron | None = None
+    grace: Duration = DEFAULT_GRACE
+    max_age: Duration | None = None
+
+
+class Org(Declared):
+    """The whole declared org. ``source`` is the file it was read from, when there was one."""
+
+    name: str
+    timezone: str = "UTC"
+    seats: dict[str, Seat] = Field(default_factory=dict)
+    outputs: dict[str, Output] = Field(default_factory=dict)
+    processes: dict[str, Process] = Field(default_factory=dict)
+    urgency: dict[str, UrgencyTier] = Field(default_factory=dict)
+    metrics: dict[str, Metric] = Field(default_factory=dict)
+    source: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder relative paths in the org file are resolved against."""
+        return self.source.parent if self.source else Path.cwd()
+
+    def active_seats(self) -> list[Seat]:
+        return [s for s in self.seats.values() if s.status == "active"]
+
+    def reporting_line(self, seat_id: str) -> list[Seat]:
+        """The seats above ``seat_id``, nearest first (stops at a cycle rather than looping)."""
+        line: list[Seat] = []
+        seen = {seat_id}
+        current = self.seats.get(seat_id)
+        while current and current.reports_to and current.reports_to not in seen:
+            seen.add(current.reports_to)
+            current = self.seats.get(current.reports_to)
+            if current:
+                line.append(current)
+        return line
+
+    def effective_sops(self, seat_id: str) -> list[str]:
+        """A seat's own SOPs followed by those authored by human seats above it."""
+        seat = self.seats[seat_id]
+        inherited = [
+            sop
+            for above in self.reporting_line(seat_id)
+            if above.kind == "human"
+            for sop in above.sops
+        ]
+        return [*seat.sops, *inherited]
+
+    def consumers_of(self, output_id: str) -> dict[str, InputProtocol]:
+        """Every active seat that reads ``output_id``, with its declared protocol."""
+        return {s.id: s.inputs[output_id] for s in self.active_seats() if output_id in s.inputs}
+
+    def has_coverage(self, output_id: str) -> bool:
+        """True when the output's failure response is written down: consumers say what they do,
+        and a critical output names the seat that picks up its work."""
+        output = self.outputs[output_id]
+        if not self.consumers_of(output_id):
+            return False
+        return not output.critical or output.coverage_seat is not None
+
+
+SECTIONS: dict[str, type[Declared]] = {
+    "seats": Seat,
+    "outputs": Output,
+    "processes": Process,
+    "urgency": UrgencyTier,
+    "metrics": Metric,
+}

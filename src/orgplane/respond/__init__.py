@@ -1,0 +1,2 @@
+"""Responding to failures: failure events now; urgency policy, decisions, coverage gate and
+notifications stand on them later."""

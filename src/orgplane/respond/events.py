@@ -1,0 +1,77 @@
+"""Recording failure events: the one way any concern tells the rest of orgplane that something
+failed (or recovered). Later capabilities (decisions, incidents, the audit) read these rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from orgplane.store.tables import events
+from orgplane.store.types import utcnow
+
+EventKind = Literal[
+    "crash",
+    "unhandled_error",
+    "handled_error",
+    "in_doubt",
+    "stale",
+    "corrupt",
+    "missing",
+    "invalid",
+    "frozen",
+    "missed_run",
+    "empty_input",
+    "recovered",
+]
+SubjectKind = Literal["output", "metric", "process", "run", "seat", "heartbeat"]
+
+
+class FailureEvent(BaseModel):
+    """A failure seen by orgplane. ``occurred_at`` is when it happened (a stale file became stale
+    when its max_age ran out), not when it was noticed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: EventKind
+    occurred_at: datetime
+    subject_kind: SubjectKind
+    subject_id: str
+    message: str
+    seat_id: str | None = None
+    run_id: str | None = None
+    record_key: str | None = None
+    stage: str | None = None
+    visible: bool = False
+    details: dict[str, Any] = Field(default_factory=dict)
+    dedupe_key: str | None = None
+
+
+def record_event(conn: Connection, event: FailureEvent) -> int | None:
+    """Append ``event``; return its id, or None when an event with its dedupe key already exists.
+
+    Runs inside the caller's transaction, so an event is stored together with the state change
+    that caused it or not at all.
+    """
+    values = {**event.model_dump(), "recorded_at": utcnow()}
+    dialect = conn.dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_(events).values(**values)
+    if event.dedupe_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = conn.execute(statement.returning(events.c.id))
+    row = result.first()
+    return int(row[0]) if row else None
+
+
+def recent_events(
+    conn: Connection, *, since: datetime | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Events newest first, optionally only those that occurred since ``since``."""
+    query = select(events).order_by(events.c.occurred_at.desc(), events.c.id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(events.c.occurred_at >= since)
+    return [dict(row._mapping) for row in conn.execute(query)]

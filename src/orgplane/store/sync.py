@@ -1,0 +1,213 @@
+"""Syncing the declared org into the store without losing runtime history.
+
+A sync is one transaction: items new in the file are added, changed ones updated, and items gone
+from the file are marked retired (seats) or removed (outputs, processes, metrics), never deleted,
+so runs, events and incidents that point at them keep their meaning. Every change is appended
+to ``org_changes`` under one ``org_syncs`` row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select, text, update
+
+from orgplane.org.models import Declared, Org
+from orgplane.store.engine import Store
+from orgplane.store.tables import metrics, org_changes, org_syncs, outputs, processes, seats
+from orgplane.store.types import utcnow
+
+_PG_LOCK = 0x6F7273796E63  # serialises syncs from several machines
+
+
+@dataclass
+class SyncReport:
+    """What one sync changed, by entity kind (``seat``, ``output``, ...)."""
+
+    sync_id: int = 0
+    added: list[tuple[str, str]] = field(default_factory=list)
+    updated: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def changes(self) -> int:
+        return len(self.added) + len(self.updated) + len(self.removed)
+
+    def as_dict(self) -> dict[str, Any]:
+        def names(items: list[tuple[str, str]]) -> list[str]:
+            return [f"{kind}:{ident}" for kind, ident in items]
+
+        return {
+            "sync_id": self.sync_id,
+            "added": names(self.added),
+            "updated": names(self.updated),
+            "removed": names(self.removed),
+        }
+
+
+def sync_org(store: Store, org: Org) -> SyncReport:
+    """Make the store's view of the org match ``org``; history is kept, nothing is deleted."""
+    now = utcnow()
+    report = SyncReport()
+    with store.write() as conn:
+        if store.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+        sync_id = conn.execute(
+            insert(org_syncs).values(
+                at=now, source=str(org.source) if org.source else None, org_name=org.name, changes=0
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        report.sync_id = sync_id
+        changes: list[dict[str, Any]] = []
+        # Seats first: the other tables refer to them.
+        _sync_table(
+            conn,
+            seats,
+            "seat",
+            {
+                s.id: (
+                    s,
+                    {
+                        "title": s.title,
+                        "kind": s.kind,
+                        "holder": s.holder,
+                        "reports_to": s.reports_to,
+                        "owner": s.owner,
+                        "status": s.status,
+                    },
+                )
+                for s in org.seats.values()
+            },
+            "retired",
+            now,
+            report,
+            changes,
+        )
+        _sync_table(
+            conn,
+            outputs,
+            "output",
+            {
+                o.id: (o, {"producer": o.producer, "critical": o.critical, "status": "active"})
+                for o in org.outputs.values()
+            },
+            "removed",
+            now,
+            report,
+            changes,
+        )
+        _sync_table(
+            conn,
+            processes,
+            "process",
+            {p.id: (p, {"seat": p.seat, "status": "active"}) for p in org.processes.values()},
+            "removed",
+            now,
+            report,
+            changes,
+        )
+        _sync_table(
+            conn,
+            metrics,
+            "metric",
+            {m.id: (m, {"owner": m.owner, "status": "active"}) for m in org.metrics.values()},
+            "removed",
+            now,
+            report,
+            changes,
+        )
+        if changes:
+            conn.execute(insert(org_changes), [{**c, "sync_id": sync_id} for c in changes])
+        conn.execute(
+            update(org_syncs).where(org_syncs.c.id == sync_id).values(changes=len(changes))
+        )
+    return report
+
+
+def _sync_table(
+    conn: Connection,
+    table: Table,
+    entity: str,
+    declared: dict[str, tuple[Declared, dict[str, Any]]],
+    gone_status: str,
+    now: datetime,
+    report: SyncReport,
+    changes: list[dict[str, Any]],
+) -> None:
+    existing = {row.id: row for row in conn.execute(select(table))}
+    for ident, (model, columns) in declared.items():
+        body = model.model_dump(mode="json")
+        digest = _digest(body)
+        row = existing.get(ident)
+        if row is None:
+            conn.execute(
+                insert(table).values(
+                    id=ident,
+                    declared=body,
+                    digest=digest,
+                    first_declared_at=now,
+                    updated_at=now,
+                    removed_at=now if columns["status"] == gone_status else None,
+                    **columns,
+                )
+            )
+            report.added.append((entity, ident))
+            changes.append(
+                {
+                    "entity": entity,
+                    "entity_id": ident,
+                    "change": "added",
+                    "before": None,
+                    "after": body,
+                }
+            )
+        elif row.digest != digest or row.status != columns["status"]:
+            leaving = columns["status"] == gone_status and row.status != gone_status
+            conn.execute(
+                update(table)
+                .where(table.c.id == ident)
+                .values(
+                    declared=body,
+                    digest=digest,
+                    updated_at=now,
+                    removed_at=now
+                    if leaving
+                    else (row.removed_at if columns["status"] == gone_status else None),
+                    **columns,
+                )
+            )
+            report.updated.append((entity, ident))
+            changes.append(
+                {
+                    "entity": entity,
+                    "entity_id": ident,
+                    "change": gone_status if leaving else "updated",
+                    "before": row.declared,
+                    "after": body,
+                }
+            )
+    for ident, row in existing.items():
+        if ident not in declared and row.status != gone_status:
+            conn.execute(
+                update(table)
+                .where(table.c.id == ident)
+                .values(status=gone_status, removed_at=now, updated_at=now)
+            )
+            report.removed.append((entity, ident))
+            changes.append(
+                {
+                    "entity": entity,
+                    "entity_id": ident,
+                    "change": gone_status,
+                    "before": row.declared,
+                    "after": None,
+                }
+            )
+
+
+def _digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()

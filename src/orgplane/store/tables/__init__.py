@@ -1,0 +1,29 @@
+"""Every table orgplane stores, on one MetaData, one module per concern.
+
+The Alembic migrations in ``store/migrations`` must produce exactly this schema; a test compares
+them on SQLite and PostgreSQL.
+"""
+
+from orgplane.store.tables.base import metadata
+from orgplane.store.tables.events import events
+from orgplane.store.tables.org import (
+    metrics,
+    org_changes,
+    org_syncs,
+    outputs,
+    processes,
+    seats,
+)
+from orgplane.store.tables.runs import *  # noqa: F403  (the runs concern adds its tables here)
+from orgplane.store.tables.watch import *  # noqa: F403  (the watch concern adds its tables here)
+
+__all__ = [
+    "events",
+    "metadata",
+    "metrics",
+    "org_changes",
+    "org_syncs",
+    "outputs",
+    "processes",
+    "seats",
+]

@@ -1,0 +1,1 @@
+"""Commands of durable staged processes (``run``, ``checkpoint``). Filled by the runs concern."""
