@@ -5,6 +5,7 @@ Every problem found is reported in one :class:`OrgFileError`, each as ``file:lin
 
 from __future__ import annotations
 
+import difflib
 import re
 import types
 import typing
@@ -160,9 +161,23 @@ def _load_section(
         try:
             loaded[item_id] = model.model_validate(fields)
         except ValidationError as exc:
-            for error in exc.errors():
+            for error in _merge_misspellings(exc.errors(), model):
                 problems.append(_problem_from(error, model, where, locator, label))
     return loaded
+
+
+def _merge_misspellings(errors: list[ErrorDetails], model: type[BaseModel]) -> list[ErrorDetails]:
+    """Drop 'missing title' when 'titel' is reported beside it: one mistake, one problem."""
+    suggested: set[tuple[Any, ...]] = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            parent = tuple(error["loc"][:-1])
+            close = difflib.get_close_matches(
+                str(error["loc"][-1]), _fields_at(model, parent), 1, 0.6
+            )
+            if close:
+                suggested.add((*parent, close[0]))
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in suggested)]
 
 
 def _valid_id(value: str) -> bool:
