@@ -38,18 +38,20 @@ STEPS: list[DemoStep] = [step_org]
 
 @app.command()
 def demo(
+    ctx: typer.Context,
     keep: Path | None = typer.Option(
         None,
         "--keep",
         help="Write the demo org into this folder and keep it, instead of a temp dir.",
     ),
 ) -> None:
-    """Run the agency story end to end on SQLite in a throwaway folder."""
+    """Run the agency story end to end in a throwaway folder (SQLite unless --db is given)."""
+    db = ctx.obj.db if isinstance(ctx.obj, CliContext) else None
     with tempfile.TemporaryDirectory(prefix="orgplane-demo-") as tmp:
         folder = keep or Path(tmp)
         org_file = write_example(folder, "agency", force=True)
         console.print(f"[bold]orgplane demo[/bold]: the agency example in {folder}")
-        context = CliContext(org_path=org_file)
+        context = CliContext(org_path=org_file, db=db)
         try:
             for step in STEPS:
                 step(context)
