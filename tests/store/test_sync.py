@@ -31,12 +31,9 @@ def test_first_sync_adds_everything_and_second_changes_nothing(agency: Path, db_
             assert rows["jeff"].status == "retired"
             assert rows["radar"].owner == "ceo"
             assert rows["radar"].declared["inputs"]["dash-analysis"]["protocol"] == "skip_and_flag"
-            assert [
-                r.changes for r in conn.execute(select(org_syncs).order_by(org_syncs.c.id))
-            ] == [
-                first.changes,
-                0,
-            ]
+            syncs = conn.execute(select(org_syncs)).all()
+            assert [(r.id, r.changes) for r in syncs] == [(first.sync_id, first.changes)]
+            assert second.sync_id == 0
     finally:
         store.dispose()
 

@@ -26,7 +26,8 @@ _PG_LOCK = 0x6F7273796E63  # serialises syncs from several machines
 
 @dataclass
 class SyncReport:
-    """What one sync changed, by entity kind (``seat``, ``output``, ...)."""
+    """What one sync changed, by entity kind (``seat``, ``output``, ...); ``sync_id`` is 0 when
+    nothing changed (no sync row is written then)."""
 
     sync_id: int = 0
     added: list[tuple[str, str]] = field(default_factory=list)
@@ -56,12 +57,6 @@ def sync_org(store: Store, org: Org) -> SyncReport:
     with store.write() as conn:
         if store.dialect == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-        sync_id = conn.execute(
-            insert(org_syncs).values(
-                at=now, source=str(org.source) if org.source else None, org_name=org.name, changes=0
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
-        report.sync_id = sync_id
         changes: list[dict[str, Any]] = []
         # Seats first: the other tables refer to them.
         _sync_table(
@@ -120,11 +115,16 @@ def sync_org(store: Store, org: Org) -> SyncReport:
             report,
             changes,
         )
-        if changes:
-            conn.execute(insert(org_changes), [{**c, "sync_id": sync_id} for c in changes])
-        conn.execute(
-            update(org_syncs).where(org_syncs.c.id == sync_id).values(changes=len(changes))
-        )
+        if changes:  # a sync that changed nothing leaves no trace
+            report.sync_id = conn.execute(
+                insert(org_syncs).values(
+                    at=now,
+                    source=str(org.source) if org.source else None,
+                    org_name=org.name,
+                    changes=len(changes),
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+            conn.execute(insert(org_changes), [{**c, "sync_id": report.sync_id} for c in changes])
     return report
 
 
