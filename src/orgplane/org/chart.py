@@ -3,31 +3,9 @@ and outputs, and whether each critical output has its failure response written d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from orgplane.org.models import Org, Seat
-
-
-def iter_tree(org: Org) -> Iterator[tuple[int, Seat]]:
-    """Seats depth first in reporting order, as (depth, seat); seats caught in a cycle come last."""
-    children: dict[str | None, list[str]] = {}
-    for seat in org.seats.values():
-        parent = seat.reports_to if seat.reports_to in org.seats else None
-        children.setdefault(parent, []).append(seat.id)
-    seen: set[str] = set()
-
-    def walk(parent: str | None, depth: int) -> Iterator[tuple[int, Seat]]:
-        for seat_id in children.get(parent, []):
-            if seat_id not in seen:
-                seen.add(seat_id)
-                yield depth, org.seats[seat_id]
-                yield from walk(seat_id, depth + 1)
-
-    yield from walk(None, 0)
-    for seat_id, seat in org.seats.items():
-        if seat_id not in seen:
-            yield 0, seat
 
 
 def seat_outputs(org: Org, seat_id: str) -> list[dict[str, Any]]:
