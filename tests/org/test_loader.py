@@ -280,3 +280,12 @@ def test_ten_mistakes_are_ten_errors_in_one_pass(tmp_path: Path) -> None:
         occurrence = 2 if needle == "capabilities: [deciding]" else 1
         prefix = f"{path}:{line_of(path, needle, occurrence)}: "
         assert any(p.startswith(prefix) and message in p for p in problems), (needle, problems)
+
+
+def test_a_key_that_looks_like_a_validator_name_is_still_named(tmp_path: Path) -> None:
+    # Found by Hypothesis: pydantic's own loc entries look like "function-after[...]".
+    path = write(tmp_path, BASE.replace("    title: Boss", "    title: Boss\n    s[ops]: [x]"))
+    problems = problems_of(path)
+    assert len(problems) == 1
+    assert "unknown key 's[ops]'" in problems[0]
+    assert problems[0].startswith(f"{path}:{line_of(path, 's[ops]')}: ")

@@ -24,6 +24,7 @@ from orgplane.org.locate import Locator, did_you_mean, to_plain
 from orgplane.org.models import ID_HINT, ID_PATTERN, SECTIONS, Declared, Org
 
 TOP_LEVEL = ["name", "timezone", *SECTIONS]
+_VALIDATOR_TAG = re.compile(r"^[a-z][a-z-]*\[.*\]$")
 
 
 def load_org(path: str | Path) -> Org:
@@ -191,9 +192,7 @@ def _problem_from(
     locator: Locator,
     label: str,
 ) -> Problem:
-    loc = tuple(error["loc"])
-    # Errors raised by a validator on a union or wrapper carry the type name in loc; drop it.
-    loc = tuple(p for p in loc if not (isinstance(p, str) and "[" in p))
+    loc = _user_loc(tuple(error["loc"]), locator.document[where[0]][where[1]])
     place = ".".join(str(p) for p in (*where, *loc))
     line = locator.line(*where, *loc)
     kind = error["type"]
@@ -214,6 +213,28 @@ def _problem_from(
         if kind not in ("value_error", "assertion_error"):
             message = f"{message[0].lower()}{message[1:]} (got {error['input']!r})"
     return Problem(label, line, f"{place}: {message}")
+
+
+def _user_loc(loc: tuple[Any, ...], node: Any) -> tuple[Any, ...]:
+    """``loc`` without the names pydantic adds for wrapped validators
+    (``function-after[_cron(), str]``); a key the user wrote is always kept."""
+    kept: list[Any] = []
+    for part in loc:
+        if isinstance(node, dict | list) and _has(node, part):
+            kept.append(part)
+            node = node[part]
+        elif isinstance(part, str) and _VALIDATOR_TAG.match(part):
+            continue
+        else:
+            kept.append(part)
+            node = None
+    return tuple(kept)
+
+
+def _has(node: dict[Any, Any] | list[Any], part: Any) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(part, int) and 0 <= part < len(node)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
