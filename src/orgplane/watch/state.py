@@ -1,0 +1,255 @@
+"""What the watcher remembers in the store: loading a snapshot in one read, and saving a pass's
+findings in one write transaction that records each state transition exactly once.
+
+Saving takes a PostgreSQL advisory lock and re-reads the current states inside the transaction,
+so two watchers on one database serialise their writes and the second sees the first's
+transitions as already made (SQLite serialises on ``BEGIN IMMEDIATE``). Dedupe keys on the
+events make a repeat a no-op as well.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+
+from orgplane.respond.events import EventKind, FailureEvent, SubjectKind, record_event
+from orgplane.store.tables import metric_values, pings, publishes, watch_states, watch_transitions
+from orgplane.watch.inspect import OK_STATUSES, Finding, Prior
+
+WATCH_LOCK = 0x6F727761746368  # any fixed number: serialises the writes of several watchers
+HISTORY = timedelta(days=8)
+"""How far back pushes are loaded to judge schedules (a weekly cron needs a week)."""
+
+_EVENT_KIND = {"missed": "missed_run", "failed": "missed_run"}
+_EVENT_SUBJECT: dict[str, SubjectKind] = {
+    "output": "output",
+    "schedule": "output",
+    "metric": "metric",
+    "heartbeat": "heartbeat",
+}
+
+
+@dataclass
+class Published:
+    """The latest content published for an output."""
+
+    published_at: datetime
+    content: bytes
+    repeats: int
+
+
+@dataclass
+class Snapshot:
+    """Everything one pass needs from the store, read in one transaction."""
+
+    priors: dict[tuple[str, str], Prior] = field(default_factory=dict)
+    published: dict[str, Published] = field(default_factory=dict)
+    pings: dict[tuple[str, str], list[tuple[str, datetime]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    values: dict[str, list[tuple[datetime, float]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+
+def load_snapshot(conn: Connection, now: datetime, *, with_content: bool = True) -> Snapshot:
+    """Read states, latest publishes, recent pings and metric values (a few queries in all)."""
+    snap = Snapshot()
+    for row in conn.execute(select(watch_states)):
+        snap.priors[(row.subject_kind, row.subject_id)] = Prior(
+            row.status, row.since, row.data_at, row.content_hash, row.same_content, row.last_good_at
+        )
+    if with_content:
+        latest = select(func.max(publishes.c.id)).group_by(publishes.c.output_id)
+        query = select(
+            publishes.c.output_id,
+            publishes.c.published_at,
+            publishes.c.content,
+            publishes.c.repeats,
+        ).where(publishes.c.id.in_(latest.scalar_subquery()))
+        for row in conn.execute(query):
+            snap.published[row.output_id] = Published(row.published_at, row.content, row.repeats)
+    since = now - HISTORY
+    query = select(pings.c.subject_kind, pings.c.subject_id, pings.c.kind, pings.c.at).where(
+        pings.c.at >= since
+    )
+    for row in conn.execute(query.order_by(pings.c.at)):
+        snap.pings[(row.subject_kind, row.subject_id)].append((row.kind, row.at))
+    # Recent values, plus the latest of each metric however old it is.
+    newest = select(func.max(metric_values.c.id)).group_by(metric_values.c.metric_id)
+    query = select(metric_values.c.metric_id, metric_values.c.at, metric_values.c.value).where(
+        (metric_values.c.at >= since) | metric_values.c.id.in_(newest.scalar_subquery())
+    )
+    for row in conn.execute(query.order_by(metric_values.c.at)):
+        snap.values[row.metric_id].append((row.at, row.value))
+    return snap
+
+
+def save_findings(
+    conn: Connection,
+    findings: list[Finding],
+    now: datetime,
+    scheduled: frozenset[str] = frozenset(),
+) -> list[dict[str, Any]]:
+    """Store ``findings`` and record every status change as a transition and a failure event.
+
+    For outputs named in ``scheduled``, a new data time seen on disk is kept as an ``observed``
+    push, so the schedule's history survives the file being overwritten.
+
+    Returns the transitions recorded by this call (none when another watcher already made them).
+    Only rows that changed are written, in batches: a steady pass costs a handful of statements.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WATCH_LOCK})
+    current = {
+        (row.subject_kind, row.subject_id): row
+        for row in conn.execute(
+            select(
+                watch_states.c.subject_kind,
+                watch_states.c.subject_id,
+                watch_states.c.status,
+                watch_states.c.since,
+                watch_states.c.data_at,
+                watch_states.c.content_hash,
+                watch_states.c.same_content,
+                watch_states.c.last_good_at,
+                watch_states.c.deadline,
+            )
+        )
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    transitions: list[dict[str, Any]] = []
+    observed: list[dict[str, Any]] = []
+    for finding in findings:
+        row = current.get((finding.subject_kind, finding.subject_id))
+        if row is not None and row.status == finding.status:
+            finding.changed_at = row.since
+        values = _state_values(finding, now)
+        if row is None:
+            inserts.append(values)
+            if not finding.ok:
+                transitions.append(_transition(finding, None, now))
+        else:
+            if row.status != finding.status:
+                transitions.append(_transition(finding, row.status, now))
+            if _dirty(row, values):
+                updates.append({f"b_{k}": v for k, v in values.items()})
+        arrived = finding.data_at is not None and finding.subject_id in scheduled
+        if (
+            arrived
+            and finding.subject_kind == "output"
+            and (row is None or row.data_at != finding.data_at)
+        ):
+            observed.append(
+                {
+                    "subject_kind": "output",
+                    "subject_id": finding.subject_id,
+                    "kind": "observed",
+                    "at": finding.data_at,
+                    "source": "watch",
+                    "note": None,
+                }
+            )
+    if inserts:
+        conn.execute(insert(watch_states), inserts)
+    if updates:
+        statement = (
+            update(watch_states)
+            .where(watch_states.c.subject_kind == bindparam("b_subject_kind"))
+            .where(watch_states.c.subject_id == bindparam("b_subject_id"))
+            .values({k: bindparam(f"b_{k}") for k in _UPDATED})
+        )
+        conn.execute(statement, updates)
+    if observed:
+        conn.execute(insert(pings), observed)
+    for transition in transitions:
+        event = transition.pop("event")
+        transition["event_id"] = record_event(conn, event) if event else None
+    if transitions:
+        conn.execute(insert(watch_transitions), transitions)
+    return transitions
+
+
+_UPDATED = (
+    "status",
+    "reason",
+    "since",
+    "last_good_at",
+    "data_at",
+    "content_hash",
+    "same_content",
+    "deadline",
+    "checked_at",
+    "details",
+)
+_COMPARED = ("status", "data_at", "content_hash", "same_content", "last_good_at", "deadline")
+
+
+def _dirty(row: Any, values: dict[str, Any]) -> bool:
+    return any(getattr(row, name) != values[name] for name in _COMPARED)
+
+
+def _state_values(finding: Finding, now: datetime) -> dict[str, Any]:
+    return {
+        "subject_kind": finding.subject_kind,
+        "subject_id": finding.subject_id,
+        "status": finding.status,
+        "reason": finding.reason,
+        "since": finding.changed_at,
+        "last_good_at": finding.last_good_at,
+        "data_at": finding.data_at,
+        "content_hash": finding.content_hash,
+        "same_content": finding.same_content,
+        "deadline": finding.deadline,
+        "checked_at": now,
+        "details": {"source": finding.source, "seat": finding.seat},
+    }
+
+
+def _transition(finding: Finding, before: str | None, now: datetime) -> dict[str, Any]:
+    at = finding.changed_at
+    return {
+        "subject_kind": finding.subject_kind,
+        "subject_id": finding.subject_id,
+        "from_status": before,
+        "to_status": finding.status,
+        "at": at,
+        "recorded_at": now,
+        "reason": finding.reason,
+        "event": _event(finding, before),
+    }
+
+
+def _event(finding: Finding, before: str | None) -> FailureEvent | None:
+    """The failure event of a transition; None between two good states (late to up)."""
+    if finding.ok and (before is None or before in OK_STATUSES):
+        return None
+    kind = "recovered" if finding.ok else _EVENT_KIND.get(finding.status, finding.status)
+    at = finding.changed_at
+    return FailureEvent(
+        kind=cast(EventKind, kind),  # statuses are event kinds by construction
+        occurred_at=at,
+        subject_kind=_EVENT_SUBJECT[finding.subject_kind],
+        subject_id=finding.subject_id,
+        seat_id=finding.seat,
+        message=finding.message(),
+        details={
+            "watch_subject": finding.subject_kind,
+            "from": before,
+            "to": finding.status,
+            "reason": finding.reason,
+            "source": finding.source,
+            "data_at": _iso(finding.data_at),
+            "last_good_at": _iso(finding.last_good_at),
+        },
+        dedupe_key=f"watch:{finding.subject_kind}:{finding.subject_id}:{finding.status}:{at.isoformat()}",
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
