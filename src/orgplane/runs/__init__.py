@@ -1,0 +1,35 @@
+"""Durable staged processes: stages as plain functions, runs that checkpoint every (record,
+stage), resume after any crash, and never redo or duplicate finished work.
+
+See docs/runs.md. The public API::
+
+    from orgplane.runs import stage, load_process
+
+    @stage("validate")
+    def validate(prospect, ctx): ...
+
+    process = load_process(org, "nick-prospecting", store)
+    status = process.run(records, batch="2026-06-21")
+"""
+
+from orgplane.runs.integrity import check
+from orgplane.runs.manual import record_checkpoint
+from orgplane.runs.process import Process, load_process, run_id_for
+from orgplane.runs.records import read_batch
+from orgplane.runs.registry import StageContext, stage
+from orgplane.runs.status import RunStatus, StageCounts, list_runs, run_status
+
+__all__ = [
+    "Process",
+    "RunStatus",
+    "StageContext",
+    "StageCounts",
+    "check",
+    "list_runs",
+    "load_process",
+    "read_batch",
+    "record_checkpoint",
+    "run_id_for",
+    "run_status",
+    "stage",
+]

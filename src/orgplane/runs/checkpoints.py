@@ -1,0 +1,127 @@
+"""Checkpoint rows: the buffer a worker fills while it works and commits at the right moments.
+
+Rows of pure stages pile up and go to the store in one commit per stage of a chunk of records
+(repeating a pure stage after a crash is harmless); an effectful stage's intent is committed
+before its effect starts, together with the previous record's result. Every commit first renews
+the worker's lease by compare-and-set, so a worker that lost its records writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from orgplane.respond.events import FailureEvent, record_event
+from orgplane.runs.leases import LeaseLost, renew
+from orgplane.runs.rawdb import RawDb
+from orgplane.store.types import utcnow
+
+UPSERT = (
+    "INSERT INTO run_checkpoints (run_id, seq, stage, status, output, error, idempotency_key, "
+    "attempts, worker, reconciled, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (run_id, seq, stage) DO UPDATE SET status = excluded.status, "
+    "output = excluded.output, error = excluded.error, attempts = excluded.attempts, "
+    "worker = excluded.worker, reconciled = excluded.reconciled, "
+    "started_at = COALESCE(excluded.started_at, run_checkpoints.started_at), "
+    "updated_at = excluded.updated_at"
+)
+SETTLE = (
+    "UPDATE run_records SET state = ?, lease_owner = NULL, lease_until = NULL "
+    "WHERE run_id = ? AND seq = ? AND lease_owner = ?"
+)
+FAIL_RUN = (
+    "UPDATE runs SET status = 'failed', stopped_record = ?, stopped_stage = ?, error = ? "
+    "WHERE id = ? AND status = 'running'"
+)
+
+
+def idempotency_key(run_id: str, record_key: str, stage: str) -> str:
+    """The stable key of one (run, record, stage): the same on every attempt and every worker."""
+    return hashlib.sha256(f"{run_id}\x00{record_key}\x00{stage}".encode()).hexdigest()[:32]
+
+
+@dataclass
+class Buffer:
+    """Checkpoint rows and record settlements waiting for the next commit of one worker."""
+
+    db: RawDb
+    run_id: str
+    worker: str
+    lease: timedelta
+    holding: int = 0
+    rows: list[list[Any]] = field(default_factory=list)
+    settled: list[tuple[str, str, int, str]] = field(default_factory=list)
+    events: list[FailureEvent] = field(default_factory=list)
+    run_failure: tuple[str, str, str] | None = None
+    on_settled: Callable[[int], None] | None = None
+
+    def put(
+        self,
+        seq: int,
+        stage: str,
+        status: str,
+        key: str,
+        attempts: int,
+        *,
+        output: str | None = None,
+        error: str | None = None,
+        reconciled: str | None = None,
+        started: bool = False,
+    ) -> None:
+        """Queue a checkpoint row; ``output`` and ``error`` are JSON text already."""
+        self.rows.append(
+            [
+                self.run_id,
+                seq,
+                stage,
+                status,
+                output,
+                error,
+                key,
+                attempts,
+                self.worker,
+                reconciled,
+                started,
+            ]
+        )
+
+    def settle(self, seq: int, state: str) -> None:
+        """Queue the end of a record's part in the run: done, skipped or held."""
+        self.settled.append((state, self.run_id, seq, self.worker))
+
+    def fail_run(self, record_key: str, stage: str, error_json: str) -> None:
+        """Queue the run's stop, where it stopped and why (kept only if it is still running)."""
+        self.run_failure = (record_key, stage, error_json)
+
+    def flush(self) -> None:
+        """Commit everything queued, after checking this worker still holds its records.
+
+        Raises LeaseLost (and writes nothing) if another worker took some of them over.
+        """
+        if not (self.rows or self.settled or self.events or self.run_failure):
+            return
+        now = self.db.ts(utcnow())
+        rows = [(*r[:10], now if r[10] else None, now) for r in self.rows]
+        with self.db.transaction(with_sa=bool(self.events)) as cursor:
+            renew(self.db, cursor, self.run_id, self.worker, self.holding, self.lease)
+            self.db.many(cursor, UPSERT, rows)
+            if self.db.many(cursor, SETTLE, self.settled) < len(self.settled):
+                raise LeaseLost("a settled record was no longer held by this worker")
+            if self.run_failure is not None:
+                self.db.one(cursor, FAIL_RUN, (*self.run_failure, self.run_id))
+            for event in self.events:
+                record_event(self.db.sa, event)
+        settled = len(self.settled)
+        self.holding -= settled
+        self.clear()
+        if settled and self.on_settled is not None:
+            self.on_settled(settled)
+
+    def clear(self) -> None:
+        self.rows.clear()
+        self.settled.clear()
+        self.events.clear()
+        self.run_failure = None

@@ -1,0 +1,125 @@
+"""Leases: which worker holds which records of a run, and until when.
+
+A worker claims a handful of free records (never held, or whose lease ran out) in one short
+transaction: PostgreSQL skips rows other workers are claiming (``FOR UPDATE SKIP LOCKED``), SQLite
+serialises claims with ``BEGIN IMMEDIATE``. After that no row lock is held while work happens:
+every later write is a compare-and-set on ``lease_owner``, so a worker whose lease was taken
+over (it was presumed dead) finds out at its next write and stops, writing nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from orgplane.runs.rawdb import RawDb
+from orgplane.store.types import utcnow
+
+
+class LeaseLost(Exception):
+    """Another worker took over records this worker was holding (its lease had run out)."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A record this worker now holds; ``previous_owner`` is set when it took over a lease."""
+
+    seq: int
+    key: str
+    record: Any
+    previous_owner: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of one claim: the run's status and the records now held."""
+
+    run_status: str
+    records: list[Claimed]
+
+
+FREE = "state = 'active' AND (lease_until IS NULL OR lease_until < ?)"
+
+
+def claim(db: RawDb, run_id: str, worker: str, limit: int, lease: timedelta) -> Claim:
+    """Take up to ``limit`` free records of a running run, in batch order."""
+    now = utcnow()
+    with db.transaction() as cursor:
+        row = db.one(cursor, "SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        status = str(row[0]) if row else "missing"
+        if status != "running":
+            return Claim(status, [])
+        lock = "" if db.sqlite else " FOR UPDATE SKIP LOCKED"
+        rows = db.one(
+            cursor,
+            f"SELECT seq, key, input, lease_owner FROM run_records WHERE run_id = ? AND {FREE} "
+            f"ORDER BY seq LIMIT ?{lock}",
+            (run_id, db.ts(now), limit),
+        ).fetchall()
+        if not rows:
+            return Claim(status, [])
+        until = db.ts(now + lease)
+        db.many(
+            cursor,
+            "UPDATE run_records SET lease_owner = ?, lease_until = ? WHERE run_id = ? AND seq = ?",
+            [(worker, until, run_id, r[0]) for r in rows],
+        )
+    return Claim(
+        status,
+        [
+            Claimed(int(r[0]), str(r[1]), db.json_out(r[2]), r[3] if r[3] != worker else None)
+            for r in rows
+        ],
+    )
+
+
+def renew(
+    db: RawDb, cursor: Any, run_id: str, worker: str, expected: int, lease: timedelta
+) -> None:
+    """Extend this worker's lease on its ``expected`` active records, inside the caller's
+    transaction; raise LeaseLost (so the caller rolls back) if any was taken over."""
+    if expected == 0:
+        return
+    touched = db.one(
+        cursor,
+        "UPDATE run_records SET lease_until = ? WHERE run_id = ? AND lease_owner = ? "
+        "AND state = 'active'",
+        (db.ts(utcnow() + lease), run_id, worker),
+    ).rowcount
+    if touched < expected:
+        raise LeaseLost(f"{expected - touched} of this worker's records were taken over")
+
+
+def release(db: RawDb, run_id: str, worker: str) -> None:
+    """Give back every record this worker still holds, so another can take it at once."""
+    with db.transaction() as cursor:
+        db.one(
+            cursor,
+            "UPDATE run_records SET lease_owner = NULL, lease_until = NULL "
+            "WHERE run_id = ? AND lease_owner = ? AND state = 'active'",
+            (run_id, worker),
+        )
+
+
+@dataclass(frozen=True)
+class Remaining:
+    """Records of a run not settled yet, and when the first lease held on them runs out."""
+
+    active: int
+    held: int
+    next_expiry: datetime | None
+
+
+def remaining(db: RawDb, run_id: str) -> Remaining:
+    """How much of a run is left, to decide between finishing it and waiting for a lease."""
+    with db.transaction() as cursor:
+        rows = db.one(
+            cursor,
+            "SELECT state, count(*), min(lease_until) FROM run_records WHERE run_id = ? "
+            "AND state IN ('active', 'held') GROUP BY state",
+            (run_id,),
+        ).fetchall()
+    counts = {str(r[0]): (int(r[1]), r[2]) for r in rows}
+    active, expiry = counts.get("active", (0, None))
+    return Remaining(active, counts.get("held", (0, None))[0], db.ts_out(expiry))

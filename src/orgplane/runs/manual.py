@@ -1,0 +1,256 @@
+"""Checkpoints recorded by hand: agents that are not Python (a shell script, a scheduled LLM
+session) and people releasing a held record, with the same semantics as the runner.
+
+``orgplane checkpoint RUN RECORD STAGE --done [--output JSON]`` records a stage as done (for a
+held record: "I checked, the effect happened"); ``--redo`` releases a held record so the stage
+runs again on resume ("it did not happen"); ``--failed CODE`` applies the process's handled
+errors exactly as the runner would.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from orgplane.errors import NotFoundError, UsageError
+from orgplane.org.models import Org
+from orgplane.respond.events import EventKind, FailureEvent, record_event
+from orgplane.runs.checkpoints import idempotency_key
+from orgplane.runs.policy import Failure, failure_names, match_handled
+from orgplane.runs.status import RunStatus, run_status
+from orgplane.store.engine import Store
+from orgplane.store.tables import run_checkpoints, run_records, runs
+from orgplane.store.types import utcnow
+
+Action = Literal["done", "redo", "failed"]
+
+
+def record_checkpoint(
+    store: Store,
+    org: Org,
+    run_id: str,
+    record_key: str,
+    stage: str,
+    action: Action,
+    *,
+    output: Any = None,
+    code: str | None = None,
+    message: str | None = None,
+) -> RunStatus:
+    """Record ``action`` for (record, stage) of ``run_id`` in one transaction; the new status.
+
+    Refuses (UsageError, nothing written) a stage whose earlier stages are not done, a record
+    another worker holds a live lease on, and a ``--done`` that contradicts a stored output.
+    """
+    now = utcnow()
+    with store.write() as conn:
+        run = conn.execute(select(runs).where(runs.c.id == run_id)).first()
+        if run is None:
+            raise NotFoundError(f"no run {run_id!r}; list them with 'orgplane run list'")
+        names = [s["name"] for s in run.stages]
+        if stage not in names:
+            raise UsageError(f"run {run_id} has no stage {stage!r}; its stages: {', '.join(names)}")
+        record = conn.execute(
+            select(run_records).where(
+                run_records.c.run_id == run_id, run_records.c.key == record_key
+            )
+        ).first()
+        if record is None:
+            raise NotFoundError(
+                f"run {run_id} has no record {record_key!r}; records are named by their id, "
+                "else their position in the batch"
+            )
+        if record.lease_owner and record.lease_until and record.lease_until > now:
+            raise UsageError(
+                f"record {record_key} is being worked by {record.lease_owner} until "
+                f"{record.lease_until:%H:%M:%S} UTC; wait for it"
+            )
+        rows = {
+            r.stage: r
+            for r in conn.execute(
+                select(run_checkpoints).where(
+                    run_checkpoints.c.run_id == run_id, run_checkpoints.c.seq == record.seq
+                )
+            )
+        }
+        index = names.index(stage)
+        early = [n for n in names[:index] if n not in rows or rows[n].status != "done"]
+        if early:
+            raise UsageError(
+                f"record {record_key}: stage {early[0]!r} is not done yet; checkpoint it first"
+            )
+        current = rows.get(stage)
+        if record.state in ("done", "skipped") and not (action == "done" and current is not None):
+            raise UsageError(f"record {record_key} is already {record.state} in run {run_id}")
+        state = current.status if current is not None else "pending"
+        values: dict[str, Any] = {
+            "run_id": run_id,
+            "seq": record.seq,
+            "stage": stage,
+            "idempotency_key": idempotency_key(run_id, record_key, stage),
+            "attempts": current.attempts if current is not None else 0,
+            "worker": "checkpoint",
+            "reconciled": current.reconciled if current is not None else None,
+            "updated_at": now,
+            "error": None,
+        }
+        writer = _Writer(conn, run, record, names, values, now)
+        if action == "done":
+            if state == "done":
+                if current is not None and current.output != output:
+                    raise UsageError(
+                        f"record {record_key}: stage {stage} is already done with another output"
+                    )
+                return _status_after(store, run_id)
+            if state in ("in_doubt", "held"):
+                values["reconciled"] = "person"
+            writer.done(output, last=index == len(names) - 1)
+        elif action == "redo":
+            if state not in ("in_doubt", "held", "failed"):
+                raise UsageError(
+                    f"record {record_key}: stage {stage} is {state}; --redo is for a stage in "
+                    "doubt, held or failed"
+                )
+            values["reconciled"] = "redo"
+            writer.write("pending", record_state="active")
+        else:
+            if not code:
+                raise UsageError("--failed needs the error code, e.g. --failed LM-500")
+            writer.failed(org, Failure.from_code(code, message), index)
+        writer.settle_run()
+    return _status_after(store, run_id)
+
+
+def _status_after(store: Store, run_id: str) -> RunStatus:
+    return run_status(store, run_id)
+
+
+class _Writer:
+    """The writes of one manual checkpoint, inside the caller's transaction."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        run: Any,
+        record: Any,
+        names: list[str],
+        values: dict[str, Any],
+        now: Any,
+    ) -> None:
+        self.conn, self.run, self.record, self.names, self.values, self.now = (
+            conn,
+            run,
+            record,
+            names,
+            values,
+            now,
+        )
+
+    def write(self, status: str, *, record_state: str | None = None, **extra: Any) -> None:
+        row = {**self.values, "status": status, **extra}
+        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(run_checkpoints).values(**row)
+        keep = {k: statement.excluded[k] for k in row if k not in ("run_id", "seq", "stage")}
+        self.conn.execute(
+            statement.on_conflict_do_update(index_elements=["run_id", "seq", "stage"], set_=keep)
+        )
+        if record_state is not None:
+            self.conn.execute(
+                update(run_records)
+                .where(run_records.c.run_id == self.run.id, run_records.c.seq == self.record.seq)
+                .values(state=record_state, lease_owner=None, lease_until=None)
+            )
+
+    def done(self, output: Any, *, last: bool) -> None:
+        self.write("done", record_state="done" if last else "active", output=output)
+
+    def failed(self, org: Org, failure: Failure, index: int) -> None:
+        process = org.processes.get(self.run.process_id)
+        handled = match_handled(process, failure_names(failure)) if process else None
+        attempts = self.values["attempts"] + 1
+        self.values["attempts"] = attempts
+        stage = self.values["stage"]
+        if handled is not None and handled.action == "retry" and attempts <= handled.retries:
+            self.write("failed", error=failure.as_dict(handled))
+            return
+        if handled is not None and handled.action == "skip_record":
+            self.write("skipped", record_state="skipped", error=failure.as_dict(handled))
+            for later in self.names[index + 1 :]:
+                self.values.update(
+                    stage=later,
+                    attempts=0,
+                    idempotency_key=idempotency_key(self.run.id, self.record.key, later),
+                )
+                self.write("skipped", error=failure.as_dict(handled))
+            return
+        if handled is not None and handled.action == "escalate":
+            self.write("held", record_state="held", error=failure.as_dict(handled))
+            self._event(
+                "handled_error",
+                f"{handled.message} (record {self.record.key}, stage {stage}; held for {handled.escalate_to})",
+                failure,
+                handled,
+            )
+            return
+        kind: EventKind = "unhandled_error" if handled is None else "handled_error"
+        summary = (
+            f"unhandled {failure.summary()} at record {self.record.key}, stage {stage}"
+            if handled is None
+            else f"{handled.message} (record {self.record.key}, stage {stage})"
+        )
+        error = {**failure.as_dict(handled), "summary": summary}
+        self.write("failed", error=error)
+        self.conn.execute(
+            update(runs)
+            .where(runs.c.id == self.run.id)
+            .values(
+                status="failed", stopped_record=self.record.key, stopped_stage=stage, error=error
+            )
+        )
+        self._event(kind, summary, failure, handled)
+
+    def _event(self, kind: EventKind, message: str, failure: Failure, handled: Any) -> None:
+        record_event(
+            self.conn,
+            FailureEvent(
+                kind=kind,
+                occurred_at=self.now,
+                subject_kind="run",
+                subject_id=self.run.id,
+                seat_id=self.run.seat_id,
+                run_id=self.run.id,
+                record_key=self.record.key,
+                stage=self.values["stage"],
+                visible=True,
+                message=message,
+                details=failure.as_dict(handled),
+            ),
+        )
+
+    def settle_run(self) -> None:
+        """After a manual checkpoint: finish the run if nothing is left, else say work is left."""
+        status = self.conn.execute(
+            select(runs.c.status).where(runs.c.id == self.run.id)
+        ).scalar_one()
+        counts: dict[str, int] = dict(
+            self.conn.execute(
+                select(run_records.c.state, func.count())
+                .where(run_records.c.run_id == self.run.id)
+                .group_by(run_records.c.state)
+            ).all()
+        )
+        if status == "failed":
+            return
+        if not counts.get("active"):
+            new = "held" if counts.get("held") else "finished"
+            values: dict[str, Any] = {
+                "status": new,
+                "finished_at": self.now if new == "finished" else None,
+            }
+        elif status in ("held", "finished"):
+            values = {"status": "stopped", "finished_at": None}
+        else:
+            return
+        self.conn.execute(update(runs).where(runs.c.id == self.run.id).values(**values))

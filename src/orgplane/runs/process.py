@@ -1,0 +1,236 @@
+"""A seat's process as code: its declared stages bound to functions, and the runs of batches.
+
+    process = load_process(org, "nick-prospecting", store)
+    status = process.run(records, batch="2026-06-21")   # runs again = resumes
+
+Running a batch id that exists resumes it: finished (record, stage) pairs are never executed
+again and their stored outputs feed the next stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from orgplane.errors import NotFoundError, UsageError
+from orgplane.org.models import Org
+from orgplane.org.models import Process as Declared
+from orgplane.runs.records import record_keys, records_digest, to_json
+from orgplane.runs.registry import StageSpec, import_stage_module
+from orgplane.runs.status import RunStatus, run_status
+from orgplane.runs.worker import Worker, new_worker_id
+from orgplane.store.engine import Store
+from orgplane.store.tables import run_records, runs
+from orgplane.store.types import utcnow
+
+DEFAULT_LEASE = timedelta(seconds=60)
+
+
+def run_id_for(process_id: str, batch: str) -> str:
+    """The id of the run of ``batch`` by ``process_id``: ``process:batch``."""
+    return f"{process_id}:{batch}"
+
+
+class Process:
+    """A declared process with a function for each of its stages, working runs in ``store``.
+
+    ``lease`` is how long a worker may go without writing before its records may be taken
+    over (longer than the slowest single stage call); ``chunk`` is how many records a worker
+    claims at a time (pure checkpoints are committed once per stage per chunk).
+    """
+
+    def __init__(
+        self,
+        org: Org,
+        process_id: str,
+        stages: dict[str, StageSpec],
+        store: Store,
+        *,
+        lease: timedelta = DEFAULT_LEASE,
+        chunk: int = 100,
+        where: str = "",
+    ) -> None:
+        if process_id not in org.processes:
+            known = ", ".join(sorted(org.processes)) or "none"
+            raise NotFoundError(f"no process {process_id!r} in {org.source}; declared: {known}")
+        self.org = org
+        self.definition: Declared = org.processes[process_id]
+        self.store = store
+        self.lease = lease
+        self.chunk = max(1, chunk)
+        declared = [s.name for s in self.definition.stages]
+        source = where or "the given stages"
+        missing = [n for n in declared if n not in stages]
+        if missing:
+            raise UsageError(
+                f"{source}: no @stage for {', '.join(map(repr, missing))} of process "
+                f"{process_id!r}; add @stage('{missing[0]}') to a function"
+            )
+        extra = sorted(set(stages) - set(declared))
+        if extra:
+            raise UsageError(
+                f"{source}: @stage {', '.join(map(repr, extra))} is not a stage of {process_id!r} "
+                f"in {org.source}; declared: {', '.join(declared)}"
+            )
+        for spec in stages.values():
+            kind = next(s.kind for s in self.definition.stages if s.name == spec.name)
+            if spec.reconcile is not None and kind == "pure":
+                raise UsageError(
+                    f"{source}: stage {spec.name!r} is pure in org.yaml; only effectful stages "
+                    "have a reconcile function"
+                )
+        self.stages = stages
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+    def run(
+        self,
+        records: Sequence[Any],
+        *,
+        batch: str | None = None,
+        worker: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> RunStatus:
+        """Run (or resume, or join as one more worker) ``batch`` over ``records``; return its status.
+
+        Returns when the run is finished, stopped by an error, or left with records held for a
+        person. Stage failures never raise: they are in the returned status.
+        """
+        run_id = self.start(records, batch=batch)
+        return self.work(run_id, worker=worker, progress=progress)
+
+    def start(self, records: Sequence[Any], *, batch: str | None = None) -> str:
+        """Store the run of ``batch`` (today's UTC date if not given) without working it.
+
+        If the run exists with the same records it is reopened (a stopped run becomes running);
+        with different records it is a UsageError.
+        """
+        batch = batch or utcnow().date().isoformat()
+        if not batch or len(batch) > 100:
+            raise UsageError("a batch id is 1 to 100 characters, e.g. --batch 2026-06-21")
+        records = list(records)
+        if not records:
+            raise UsageError(f"batch {batch!r} has no records; give at least one")
+        keys = record_keys(records, f"batch {batch!r}")
+        texts = [
+            to_json(r, f"record {k} of batch {batch!r}") for k, r in zip(keys, records, strict=True)
+        ]
+        digest = records_digest(texts)
+        run_id = run_id_for(self.id, batch)
+        now = utcnow()
+        with self.store.write() as conn:
+            dialect_insert = (
+                postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            )
+            created = conn.execute(
+                dialect_insert(runs)
+                .values(
+                    id=run_id,
+                    process_id=self.id,
+                    batch=batch,
+                    seat_id=self.definition.seat,
+                    status="running",
+                    stages=[{"name": s.name, "kind": s.kind} for s in self.definition.stages],
+                    records_total=len(records),
+                    records_digest=digest,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(runs.c.id)
+            ).first()
+            if created is not None:
+                rows = [
+                    {"run_id": run_id, "seq": seq, "key": key, "input": record, "state": "active"}
+                    for seq, (key, record) in enumerate(zip(keys, records, strict=True), start=1)
+                ]
+                for start in range(0, len(rows), 1000):
+                    conn.execute(insert(run_records), rows[start : start + 1000])
+                return run_id
+            stored = conn.execute(
+                select(runs.c.records_digest).where(runs.c.id == run_id)
+            ).scalar_one()
+        if stored != digest:
+            raise UsageError(
+                f"run {run_id} exists with different records; resume it with its own records "
+                "('orgplane run resume') or start another --batch"
+            )
+        reopen(self.store, run_id)
+        return run_id
+
+    def resume(
+        self,
+        run_id: str,
+        *,
+        worker: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> RunStatus:
+        """Reopen a stopped run and work what is left of it (also: join it as another worker)."""
+        reopen(self.store, run_id, process_id=self.id)
+        return self.work(run_id, worker=worker, progress=progress)
+
+    def work(
+        self,
+        run_id: str,
+        *,
+        worker: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> RunStatus:
+        """Work ``run_id`` as one worker until it is finished, stopped or held; its status."""
+        Worker(self, run_id, worker or new_worker_id(), progress).work()
+        return run_status(self.store, run_id)
+
+
+def reopen(store: Store, run_id: str, *, process_id: str | None = None) -> None:
+    """Make a stopped (failed or held) run running again; a finished run stays finished."""
+    with store.write() as conn:
+        row = conn.execute(
+            select(runs.c.process_id, runs.c.status).where(runs.c.id == run_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no run {run_id!r}; list them with 'orgplane run list'")
+        if process_id is not None and row.process_id != process_id:
+            raise UsageError(
+                f"run {run_id} belongs to process {row.process_id!r}, not {process_id!r}"
+            )
+        if row.status in ("failed", "held", "stopped"):
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(
+                    status="running",
+                    stopped_record=None,
+                    stopped_stage=None,
+                    error=None,
+                    finished_at=None,
+                )
+            )
+
+
+def load_process(
+    org: Org,
+    process_id: str,
+    store: Store,
+    *,
+    module: str | ModuleType | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+    chunk: int = 100,
+) -> Process:
+    """The process ``process_id`` with its stages imported (afresh) from its module.
+
+    ``module`` overrides org.yaml's ``module:``: a path relative to the org file, a dotted
+    module name, or an imported module.
+    """
+    if process_id not in org.processes:
+        known = ", ".join(sorted(org.processes)) or "none"
+        raise NotFoundError(f"no process {process_id!r} in {org.source}; declared: {known}")
+    loaded = import_stage_module(org, process_id, module)
+    return Process(
+        org, process_id, loaded.stages, store, lease=lease, chunk=chunk, where=loaded.where
+    )

@@ -1,0 +1,240 @@
+"""One worker working one run: claim records, run their stages in order, checkpoint, repeat.
+
+Per chunk of claimed records the stages run one after another: every record of the chunk goes
+through stage 1 and its checkpoints are committed before any of them enters stage 2. A pure
+stage's checkpoints go in one commit; an effectful stage commits its intent ("started") before
+each call, so a crash mid-effect leaves an intent without a result: the record is *in doubt*,
+and whoever picks it up next asks the stage's reconcile function or holds it for a person.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from orgplane.errors import UsageError
+from orgplane.respond.events import FailureEvent
+from orgplane.runs.checkpoints import Buffer, idempotency_key
+from orgplane.runs.leases import Claimed, LeaseLost, claim, release, remaining, renew
+from orgplane.runs.outcomes import Item, apply_handled, resolve_in_doubt, stop_run
+from orgplane.runs.policy import Failure, backoff_seconds, match_handled, names_of
+from orgplane.runs.rawdb import RawDb
+from orgplane.runs.records import to_json
+from orgplane.runs.registry import StageContext, StageSpec
+from orgplane.store.types import utcnow
+
+if TYPE_CHECKING:
+    from orgplane.runs.process import Process
+
+
+def new_worker_id() -> str:
+    """A fresh worker id: unique per process run, readable in status and events."""
+    return f"w-{uuid.uuid4().hex[:12]}"
+
+
+class Worker:
+    """Works ``run_id`` until nothing is left to claim, the run stops, or it finishes."""
+
+    def __init__(
+        self,
+        process: Process,
+        run_id: str,
+        worker_id: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.process = process
+        self.run_id = run_id
+        self.worker_id = worker_id
+        self.db = RawDb(process.store)
+        self.buffer = Buffer(self.db, run_id, worker_id, process.lease, on_settled=progress)
+        self.stopped = False
+        self.stop_stage: int | None = None
+        self.kinds = {s.name: s.kind for s in process.definition.stages}
+        self.specs = [process.stages[s.name] for s in process.definition.stages]
+        self.lease_renewed = time.monotonic()
+
+    def work(self) -> None:
+        """Claim and work chunks until the run is finished, stopped, or held for a person."""
+        try:
+            while not self.stopped:
+                taken = claim(
+                    self.db, self.run_id, self.worker_id, self.process.chunk, self.process.lease
+                )
+                if taken.run_status != "running":
+                    return
+                if not taken.records:
+                    if self._finish_or_wait():
+                        return
+                    continue
+                self._note_takeovers(taken.records)
+                try:
+                    self._work_chunk(taken.records)
+                except LeaseLost:
+                    self.buffer.clear()  # another worker owns these records now
+        finally:
+            try:
+                release(self.db, self.run_id, self.worker_id)
+            finally:
+                self.db.close()
+
+    def _finish_or_wait(self) -> bool:
+        left = remaining(self.db, self.run_id)
+        if left.active == 0:
+            status = "held" if left.held else "finished"
+            with self.db.transaction() as cursor:
+                self.db.one(
+                    cursor,
+                    "UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+                    (status, self.db.ts(utcnow()), self.run_id),
+                )
+            return True
+        # Records are leased by other workers: wait for them to finish or their leases to expire.
+        wait = self.process.lease.total_seconds() / 4
+        if left.next_expiry is not None:
+            wait = min(wait, max(0.01, (left.next_expiry - utcnow()).total_seconds() + 0.01))
+        time.sleep(min(wait, 1.0))
+        return False
+
+    def _note_takeovers(self, records: list[Claimed]) -> None:
+        dead = {r.previous_owner for r in records if r.previous_owner}
+        if not dead:
+            return
+        for owner in sorted(dead):
+            self.buffer.events.append(
+                FailureEvent(
+                    kind="crash",
+                    occurred_at=utcnow(),
+                    subject_kind="run",
+                    subject_id=self.run_id,
+                    run_id=self.run_id,
+                    seat_id=self.process.definition.seat,
+                    message=f"worker {owner} stopped renewing its lease (presumed dead); "
+                    f"{self.worker_id} took over its records",
+                    details={"worker": owner, "taken_by": self.worker_id},
+                    dedupe_key=f"crash:{self.run_id}:{owner}"[:300],
+                )
+            )
+
+    def _load(self, records: list[Claimed]) -> list[Item]:
+        items = {r.seq: Item(r.seq, r.key, r.record) for r in records}
+        marks = ", ".join("?" for _ in items)
+        with self.db.transaction() as cursor:
+            rows = self.db.one(
+                cursor,
+                "SELECT seq, stage, status, output, attempts, reconciled FROM run_checkpoints "
+                f"WHERE run_id = ? AND seq IN ({marks})",
+                (self.run_id, *items),
+            ).fetchall()
+        for seq, stage, status, output, attempts, reconciled in rows:
+            item = items[int(seq)]
+            item.rows[str(stage)] = (str(status), int(attempts), reconciled)
+            if status == "done":
+                item.outputs[str(stage)] = self.db.json_out(output)
+        return list(items.values())
+
+    def _work_chunk(self, records: list[Claimed]) -> None:
+        items = self._load(records)
+        self.buffer.holding = len(items)
+        for index, spec in enumerate(self.specs):
+            for item in items:
+                row = item.rows.get(spec.name)
+                if item.active and row is not None and row[0] == "started":
+                    resolve_in_doubt(self, item, index, spec)
+        self.buffer.flush()
+        names = [s.name for s in self.specs]
+        for index, spec in enumerate(self.specs):
+            effectful = self.kinds[spec.name] == "effectful"
+            last = index == len(self.specs) - 1
+            for item in items:
+                if self.stop_stage is not None and index <= self.stop_stage:
+                    break  # stopped: finish what is in flight, start nothing new
+                if not item.active or spec.name in item.outputs:
+                    continue
+                if any(n not in item.outputs for n in names[:index]):
+                    continue  # an earlier stage stopped before this record got there
+                if effectful:
+                    self.put(item, spec.name, "started", started=True)
+                    self.buffer.flush()  # the intent is durable before the effect starts
+                self._run_stage(item, index, spec, last)
+            self.buffer.flush()
+        if any(item.active for item in items):
+            self.buffer.holding = 0
+            release(self.db, self.run_id, self.worker_id)
+
+    def put(self, item: Item, stage: str, status: str, **values: Any) -> None:
+        previous = item.rows.get(stage)
+        attempts = values.pop("attempts", previous[1] if previous else 0)
+        reconciled = values.pop("reconciled", previous[2] if previous else None)
+        key = idempotency_key(self.run_id, item.key, stage)
+        self.buffer.put(item.seq, stage, status, key, attempts, reconciled=reconciled, **values)
+        item.rows[stage] = (status, attempts, reconciled)
+
+    def context(self, item: Item, stage: str, attempt: int) -> StageContext:
+        return StageContext(
+            run_id=self.run_id,
+            record_key=item.key,
+            stage=stage,
+            idempotency_key=idempotency_key(self.run_id, item.key, stage),
+            attempt=attempt,
+            record=item.record,
+            outputs=item.outputs,
+            org_dir=self.process.org.base_dir,
+        )
+
+    def input_of(self, item: Item, index: int) -> Any:
+        return item.record if index == 0 else item.outputs[self.specs[index - 1].name]
+
+    def _run_stage(self, item: Item, index: int, spec: StageSpec, last: bool) -> None:
+        """Call the stage (with the declared retries) and queue what came of it."""
+        previous = item.rows.get(spec.name)
+        attempt = previous[1] if previous else 0
+        retries = 0
+        while True:
+            attempt += 1
+            try:
+                output = spec.function(
+                    self.input_of(item, index), self.context(item, spec.name, attempt)
+                )
+                text = to_json(output, f"stage {spec.name!r} output for record {item.key}")
+            except UsageError as exc:
+                failure = Failure("OutputNotJSON", str(exc), None, None)
+                stop_run(self, item, index, spec.name, attempt, failure, None)
+                return
+            except Exception as exc:
+                failure = Failure.from_exception(exc)
+                handled = match_handled(self.process.definition, names_of(exc))
+                if handled is not None and handled.action == "retry" and retries < handled.retries:
+                    retries += 1
+                    self._sleep(backoff_seconds(handled, retries))
+                    continue
+                apply_handled(self, item, index, spec.name, attempt, failure, handled)
+                return
+            self.put(item, spec.name, "done", output=text, attempts=attempt)
+            item.outputs[spec.name] = json.loads(text)  # the next stage sees what is stored
+            if last:
+                self.settle(item, "done")
+            return
+
+    def _sleep(self, seconds: float) -> None:
+        # Keep the lease while waiting out a backoff longer than a fraction of it.
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, self.process.lease.total_seconds() / 3))
+            self.buffer.flush()
+            with self.db.transaction() as cursor:
+                renew(
+                    self.db,
+                    cursor,
+                    self.run_id,
+                    self.worker_id,
+                    self.buffer.holding,
+                    self.process.lease,
+                )
+
+    def settle(self, item: Item, state: str) -> None:
+        """Queue the end of ``item``'s part in the run (done, skipped or held)."""
+        item.active = False
+        self.buffer.settle(item.seq, state)
