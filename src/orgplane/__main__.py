@@ -1,4 +1,4 @@
-"""``python -m orgplane``: the same entry point as the ``orgplane`` command."""
+"""``python -m orgplane``: the same command line as the ``orgplane`` script."""
 
 from orgplane.surfaces.cli import main
 

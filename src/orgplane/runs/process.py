@@ -107,62 +107,8 @@ class Process:
         return self.work(run_id, worker=worker, progress=progress)
 
     def start(self, records: Sequence[Any], *, batch: str | None = None) -> str:
-        """Store the run of ``batch`` (today's UTC date if not given) without working it.
-
-        If the run exists with the same records it is reopened (a stopped run becomes running);
-        with different records it is a UsageError.
-        """
-        batch = batch or utcnow().date().isoformat()
-        if not batch or len(batch) > 100:
-            raise UsageError("a batch id is 1 to 100 characters, e.g. --batch 2026-06-21")
-        records = list(records)
-        if not records:
-            raise UsageError(f"batch {batch!r} has no records; give at least one")
-        keys = record_keys(records, f"batch {batch!r}")
-        texts = [
-            to_json(r, f"record {k} of batch {batch!r}") for k, r in zip(keys, records, strict=True)
-        ]
-        digest = records_digest(texts)
-        run_id = run_id_for(self.id, batch)
-        now = utcnow()
-        with self.store.write() as conn:
-            dialect_insert = (
-                postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            )
-            created = conn.execute(
-                dialect_insert(runs)
-                .values(
-                    id=run_id,
-                    process_id=self.id,
-                    batch=batch,
-                    seat_id=self.definition.seat,
-                    status="running",
-                    stages=[{"name": s.name, "kind": s.kind} for s in self.definition.stages],
-                    records_total=len(records),
-                    records_digest=digest,
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["id"])
-                .returning(runs.c.id)
-            ).first()
-            if created is not None:
-                rows = [
-                    {"run_id": run_id, "seq": seq, "key": key, "input": record, "state": "active"}
-                    for seq, (key, record) in enumerate(zip(keys, records, strict=True), start=1)
-                ]
-                for start in range(0, len(rows), 1000):
-                    conn.execute(insert(run_records), rows[start : start + 1000])
-                return run_id
-            stored = conn.execute(
-                select(runs.c.records_digest).where(runs.c.id == run_id)
-            ).scalar_one()
-        if stored != digest:
-            raise UsageError(
-                f"run {run_id} exists with different records; resume it with its own records "
-                "('orgplane run resume') or start another --batch"
-            )
-        reopen(self.store, run_id)
-        return run_id
+        """Store the run of ``batch`` without working it; see :func:`start_run`."""
+        return start_run(self.store, self.definition, records, batch=batch)
 
     def resume(
         self,
@@ -185,6 +131,62 @@ class Process:
         """Work ``run_id`` as one worker until it is finished, stopped or held; its status."""
         Worker(self, run_id, worker or new_worker_id(), progress).work()
         return run_status(self.store, run_id)
+
+
+def start_run(
+    store: Store, definition: Declared, records: Sequence[Any], *, batch: str | None = None
+) -> str:
+    """Store the run of ``batch`` (today's UTC date if not given) by ``definition``; its id.
+
+    If the run exists with the same records it is reopened (a stopped run becomes running);
+    with different records it is a UsageError. Records must be JSON-serialisable.
+    """
+    batch = batch or utcnow().date().isoformat()
+    if not batch or len(batch) > 100:
+        raise UsageError("a batch id is 1 to 100 characters, e.g. --batch 2026-06-21")
+    records = list(records)
+    if not records:
+        raise UsageError(f"batch {batch!r} has no records; give at least one")
+    keys = record_keys(records, f"batch {batch!r}")
+    texts = [
+        to_json(r, f"record {k} of batch {batch!r}") for k, r in zip(keys, records, strict=True)
+    ]
+    digest = records_digest(texts)
+    run_id = run_id_for(definition.id, batch)
+    with store.write() as conn:
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        created = conn.execute(
+            dialect_insert(runs)
+            .values(
+                id=run_id,
+                process_id=definition.id,
+                batch=batch,
+                seat_id=definition.seat,
+                status="running",
+                stages=[{"name": s.name, "kind": s.kind} for s in definition.stages],
+                records_total=len(records),
+                records_digest=digest,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(runs.c.id)
+        ).first()
+        if created is not None:
+            rows = [
+                {"run_id": run_id, "seq": seq, "key": key, "input": record, "state": "active"}
+                for seq, (key, record) in enumerate(zip(keys, records, strict=True), start=1)
+            ]
+            for first in range(0, len(rows), 1000):
+                conn.execute(insert(run_records), rows[first : first + 1000])
+            return run_id
+        stored = conn.execute(select(runs.c.records_digest).where(runs.c.id == run_id)).scalar_one()
+    if stored != digest:
+        raise UsageError(
+            f"run {run_id} exists with different records; resume it with its own records "
+            "('orgplane run resume') or start another --batch"
+        )
+    reopen(store, run_id)
+    return run_id
 
 
 def reopen(store: Store, run_id: str, *, process_id: str | None = None) -> None:

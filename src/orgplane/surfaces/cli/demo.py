@@ -16,6 +16,7 @@ from rich.rule import Rule
 from orgplane.org.scaffold import write_example
 from orgplane.surfaces.cli import app
 from orgplane.surfaces.cli.context import CliContext
+from orgplane.surfaces.cli.demo_runs import step_runs
 from orgplane.surfaces.cli.output import console
 
 DemoStep = Callable[[CliContext], None]
@@ -34,6 +35,7 @@ def step_org(demo: CliContext) -> None:
 
 
 STEPS: list[DemoStep] = [step_org]
+STEPS.append(step_runs)
 
 
 @app.command()

@@ -1,0 +1,74 @@
+"""Demo step: Nick's prospecting batch stops at record 17 on an unknown LeadMagic error, the
+status says exactly where, the error becomes a handled one in org.yaml, and the batch resumes
+without validating records 1 to 16 again."""
+
+from __future__ import annotations
+
+import json
+
+from rich.rule import Rule
+
+from orgplane.org.edit import add_handled_error
+from orgplane.org.models import HandledError
+from orgplane.runs import load_process, read_batch
+from orgplane.surfaces.cli.context import CliContext
+from orgplane.surfaces.cli.output import console
+from orgplane.surfaces.cli.run_commands import progress_bar, render_status
+
+PROCESS = "nick-prospecting"
+BATCH = "2026-06-21"
+
+
+def step_runs(demo: CliContext) -> None:
+    """Run the prospecting batch into an unknown error, read its status, learn, resume."""
+    console.print(Rule("Nick's prospecting batch: a mid-batch failure, a checkpoint, a resume"))
+    folder = demo.org_path.parent
+    simulate = folder / "simulate"
+    simulate.mkdir(exist_ok=True)
+    # LeadMagic answers an error code nobody has seen before, for record 17, twice.
+    (simulate / "leadmagic-faults.json").write_text(
+        json.dumps({"17": {"code": "LM-503", "times": 2}})
+    )
+    calls_log = simulate / "leadmagic-calls.log"
+    records = read_batch(folder / "batches" / f"prospects-{BATCH}.json")
+    store = demo.store()
+
+    process = load_process(demo.org(), PROCESS, store)
+    console.print(f"running {PROCESS} over {len(records)} prospects, batch {BATCH} ...")
+    with progress_bar(len(records), PROCESS, quiet=False) as progress:
+        status = process.run(records, batch=BATCH, progress=progress)
+    render_status(status, demo)
+
+    console.print(
+        "\n[bold]the learning[/bold]: LM-503 goes on Nick's handled-errors list in org.yaml "
+        "(comments and layout kept), so next time it is retried, not a stall:"
+    )
+    org = add_handled_error(
+        demo.org_path,
+        PROCESS,
+        HandledError(
+            match="LM-503",
+            action="retry",
+            retries=3,
+            message="LeadMagic briefly unavailable (LM-503); retried with backoff",
+        ),
+    )
+    demo._org = None  # the org file changed: later steps must read it again
+    lines = demo.org_path.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if "LM-503" in line)
+    for line in lines[at - 1 : at + 4]:
+        console.print(f"  [green]{line}[/green]", markup=True, highlight=False)
+
+    calls_before = len(calls_log.read_text().splitlines())
+    process = load_process(org, PROCESS, store)  # re-imports stages/prospecting.py
+    console.print(f"\nresuming {status.run_id} (orgplane run resume {status.run_id}) ...")
+    with progress_bar(len(records), f"resume {PROCESS}", quiet=False, completed=16) as progress:
+        status = process.resume(status.run_id, progress=progress)
+    calls = calls_log.read_text().splitlines()[calls_before:]
+    validated = sorted({int(line.split()[0]) for line in calls})
+    console.print(
+        f"validate calls during the resume: [bold]{len(calls)}[/bold] "
+        f"(records {validated[0]}–{validated[-1]}; record 17 once more after LM-503 was "
+        f"retried); records 1–16 were not validated again"
+    )
+    render_status(status, demo)
