@@ -84,9 +84,7 @@ def read_output(org: Org, output: Output, published: Published | None) -> Readin
     whichever was written last. Never raises."""
     if output.location:
         path, missing = locate(org.base_dir, output.location)
-        reading = read_file(path, output) if path else Reading(output.location, missing=missing)
-        if path and reading.missing and "does not exist" in reading.missing and missing:
-            reading.missing = missing  # it was listed a moment ago: say so
+        reading = read_located(path, missing, output)
         newer = published and (
             reading.missing or (reading.written_at and published.published_at > reading.written_at)
         )
@@ -101,6 +99,16 @@ def read_output(org: Org, output: Output, published: Published | None) -> Readin
         published.content, output, f"the content published for {output.id}", published.published_at
     )
     reading.same_content = published.repeats
+    return reading
+
+
+def read_located(path: Path | None, missing: str, output: Output) -> Reading:
+    """Read what :func:`locate` found; a listed file gone by now is reported as such."""
+    if path is None:
+        return Reading(output.location or output.id, missing=missing)
+    reading = read_file(path, output)
+    if reading.missing and missing and "does not exist" in reading.missing:
+        reading.missing = missing  # it was listed a moment ago: say so
     return reading
 
 

@@ -126,7 +126,13 @@ def classify_output(
         return _settle(finding, "missing", reading.missing, now, prior)
     if reading.error:
         return _settle(finding, "corrupt", reading.error, written, prior)
-    data_at = reading.data_at or written
+    if reading.data_at is None:
+        problem = content_problem(output, reading)
+        if problem:
+            return _settle(finding, "invalid", problem, written, prior)
+        reason = f"{reading.source} has no rows, so no {output.timestamp!r} time"
+        return _settle(finding, "corrupt", reason, written, prior)
+    data_at = reading.data_at
     finding.data_at = data_at
     finding.content_hash = reading.content_hash
     if data_at > now + CLOCK_SKEW:

@@ -1,0 +1,204 @@
+"""One pass against a real store (SQLite and PostgreSQL): transitions recorded once, stamped when
+they happened; publishes, heartbeats and the scorecard."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from orgplane.errors import NotFoundError
+from orgplane.org.loader import load_org
+from orgplane.org.models import Org
+from orgplane.store.engine import Store, open_store
+from orgplane.store.sync import sync_org
+from orgplane.store.tables import events, watch_transitions
+from orgplane.store.types import utcnow
+from orgplane.watch.check import check_once
+from orgplane.watch.heartbeats import record_heartbeat
+from orgplane.watch.metrics import push_metric, scorecard
+from orgplane.watch.publish import publish
+from orgplane.watch.sample import write_sample_state
+from tests.watch.conftest import iso, write_state
+
+
+@pytest.fixture
+def org(agency: Path) -> Org:
+    return load_org(agency)
+
+
+@pytest.fixture
+def store(db_url: str, org: Org) -> Iterator[Store]:
+    store = open_store(db_url)
+    sync_org(store, org)
+    yield store
+    store.dispose()
+
+
+def dash_events(store: Store) -> list[tuple[str, datetime]]:
+    with store.read() as conn:
+        rows = conn.execute(
+            select(events.c.kind, events.c.occurred_at)
+            .where(events.c.subject_id == "dash-analysis")
+            .order_by(events.c.id)
+        )
+        return [(r.kind, r.occurred_at) for r in rows]
+
+
+def write_dash(org: Org, stamp: str, written: datetime) -> None:
+    body = {"generated_at": stamp, "clients": ["Acme Dental"], "total_spend": 10}
+    write_state(org.base_dir / "state" / "dash.json", json.dumps(body), written)
+
+
+def test_each_transition_is_recorded_once_when_it_happened(store: Store, org: Org) -> None:
+    now = utcnow()
+    write_sample_state(org, now)
+    first = check_once(store, org, now)
+    assert next(f for f in first.findings if f.subject_id == "dash-analysis").status == "fresh"
+
+    write_dash(org, iso(now - timedelta(hours=20)), now - timedelta(hours=20))
+    second = check_once(store, org, now)
+    moved = [(t["subject_id"], t["to_status"]) for t in second.transitions]
+    assert ("dash-analysis", "stale") in moved
+    later = check_once(store, org, now + timedelta(minutes=5))
+    assert "dash-analysis" not in [t["subject_id"] for t in later.transitions]
+    assert dash_events(store) == [("stale", now - timedelta(hours=2))]
+
+    write_dash(org, "2026-13-45", now)
+    check_once(store, org, now)
+    write_dash(org, iso(now), now)
+    check_once(store, org, now)
+    check_once(store, org, now)
+    assert [kind for kind, _ in dash_events(store)] == ["stale", "corrupt", "recovered"]
+    with store.read() as conn:
+        details = conn.execute(
+            select(events.c.message, events.c.seat_id).where(events.c.kind == "stale")
+        ).one()
+    assert details.seat_id == "dash"
+    assert details.message.startswith("output dash-analysis (seat dash) is stale: its data is 20h")
+
+
+def test_two_watchers_at_once_record_a_transition_once(db_url: str, org: Org) -> None:
+    stores = [open_store(db_url) for _ in range(2)]
+    try:
+        sync_org(stores[0], org)
+        now = utcnow()
+        write_sample_state(org, now)
+        write_dash(org, iso(now - timedelta(hours=20)), now - timedelta(hours=20))
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def one_pass(store: Store) -> None:
+            try:
+                barrier.wait()
+                check_once(store, org, now)
+            except BaseException as exc:  # reported below; a thread cannot raise into the test
+                errors.append(exc)
+
+        threads = [threading.Thread(target=one_pass, args=(s,)) for s in stores]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert dash_events(stores[0]) == [("stale", now - timedelta(hours=2))]
+        with stores[0].read() as conn:
+            rows = conn.execute(
+                select(watch_transitions.c.to_status).where(
+                    watch_transitions.c.subject_id == "dash-analysis"
+                )
+            ).all()
+        assert [r.to_status for r in rows] == ["stale"]
+    finally:
+        for store in stores:
+            store.dispose()
+
+
+def test_scorecard_marks_the_missed_push_with_the_last_clean_one(store: Store, org: Org) -> None:
+    day = datetime(2026, 6, 21, tzinfo=UTC)
+    for hour, value in ((7, 4), (11, 9)):
+        at = day + timedelta(hours=hour, minutes=2)
+        push_metric(store, org, "leads-booked", value, at, at)
+    now = day + timedelta(hours=15, minutes=45)
+    row = next(r for r in scorecard(store, org, now) if r["metric"] == "leads-booked")
+    assert row["stale"] is True
+    assert row["value"] == 9
+    assert row["met"] is False  # target at least 12
+    assert row["owner"] == "tally"
+    assert row["last_clean_push"] == day + timedelta(hours=11, minutes=2)
+    assert row["reason"] == (
+        "the 15:00 push did not arrive by 15:30 (grace 30m); "
+        "2 of 4 pushes today; the 15:00 one is missing"
+    )
+    report = check_once(store, org, now)
+    missed = [t for t in report.transitions if t["subject_id"] == "leads-booked"]
+    assert [(t["to_status"], t["at"]) for t in missed] == [
+        ("missed", day + timedelta(hours=15, minutes=30))
+    ]
+    with store.read() as conn:
+        kinds = (
+            conn.execute(select(events.c.kind).where(events.c.subject_id == "leads-booked"))
+            .scalars()
+            .all()
+        )
+    assert kinds == ["missed_run"]
+
+
+ORG_WITH_PUBLISHED = """
+name: Sneeze It
+seats:
+  coo: {title: COO, kind: human}
+  dash: {title: Analytics, kind: agent, owner: coo, reports_to: coo}
+outputs:
+  dash-analysis:
+    producer: dash
+    timestamp: generated_at
+    frozen_after: 3
+"""
+
+
+def test_published_content_is_watched_and_restamped_data_is_frozen(
+    db_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "org.yaml"
+    path.write_text(ORG_WITH_PUBLISHED)
+    org = load_org(path)
+    store = open_store(db_url)
+    try:
+        sync_org(store, org)
+        now = utcnow()
+        assert check_once(store, org, now).findings[0].status == "missing"
+        statuses = []
+        for step in (3, 2, 1):
+            at = now - timedelta(hours=step)
+            body = json.dumps({"generated_at": iso(at), "spend": [1, 2, 3]}).encode()
+            statuses.append(publish(store, org, "dash-analysis", body, now).status)
+        assert statuses == ["fresh", "fresh", "frozen"]
+        finding = check_once(store, org, now).findings[0]
+        assert finding.status == "frozen"
+        assert finding.source == "the content published for dash-analysis"
+        new = json.dumps({"generated_at": iso(now), "spend": [4]}).encode()
+        assert publish(store, org, "dash-analysis", new, now).status == "fresh"
+        assert check_once(store, org, now).findings[0].status == "fresh"
+        with pytest.raises(NotFoundError, match="output 'dsah' is not declared"):
+            publish(store, org, "dsah", new, now)
+    finally:
+        store.dispose()
+
+
+def test_heartbeats_of_a_process(store: Store, org: Org) -> None:
+    now = utcnow()
+    record_heartbeat(store, org, "tally-push", "start", now - timedelta(minutes=3))
+    running = next(f for f in check_once(store, org, now).findings if f.subject_kind == "heartbeat")
+    assert (running.status, running.ok) == ("running", True)
+    record_heartbeat(store, org, "tally-push", "fail", now - timedelta(minutes=1))
+    failed = next(f for f in check_once(store, org, now).findings if f.subject_kind == "heartbeat")
+    assert failed.status == "failed"
+    assert failed.reason.startswith("the job reported failure at ")
+    with pytest.raises(NotFoundError, match="heartbeat 'tally' names no output, metric or process"):
+        record_heartbeat(store, org, "tally", "success", now)
