@@ -238,3 +238,12 @@ def test_mtime_is_the_time_without_a_timestamp_field(tmp_path: Path) -> None:
     )
     assert finding.status == "stale"
     assert finding.changed_at == NOW - hours(1)
+
+
+def test_unreadable_location_is_missing_with_the_reason(
+    dash_output: Output, tmp_path: Path
+) -> None:
+    (tmp_path / "dash.json").mkdir()  # something is there, but it cannot be read as a file
+    finding = classify(dash_output, tmp_path / "dash.json")
+    assert finding.status == "missing"
+    assert finding.reason.endswith("dash.json cannot be read: Is a directory")
