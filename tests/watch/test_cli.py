@@ -125,3 +125,15 @@ def test_heartbeat_feeds_check(org: Path) -> None:
     beats = [f for f in json.loads(result.stdout)["findings"] if f["subject_kind"] == "heartbeat"]
     assert [(b["subject_id"], b["status"]) for b in beats] == [("dash-analysis", "failed")]
     assert result.returncode == 1
+
+
+def test_init_leaves_a_folder_whose_outputs_are_fresh(tmp_path: Path) -> None:
+    folder = tmp_path / "agency"
+    made = subprocess.run(
+        [sys.executable, "-m", "orgplane", "init", str(folder)], capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    result = orgplane(folder / "org.yaml", "check", "--json")
+    outputs = [f for f in json.loads(result.stdout)["findings"] if f["subject_kind"] == "output"]
+    assert len(outputs) == 7
+    assert {f["status"] for f in outputs} == {"fresh"}

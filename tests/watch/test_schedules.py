@@ -93,3 +93,13 @@ def test_a_push_from_the_future_does_not_count() -> None:
 def test_unknown_zone_is_bad_input() -> None:
     with pytest.raises(UsageError, match="not a known zone"):
         schedule_status(TALLY, GRACE, "Mars/Olympus", [], at(12))
+
+
+def test_down_stays_down_into_the_next_slots_grace() -> None:
+    # 11:00 went by with nothing; at 15:10 the 15:00 slot is in its grace, but it is still down.
+    status = schedule_status(TALLY, GRACE, "UTC", [at(7, 1)], at(15, 10))
+    assert status.status == "down"
+    assert status.changed_at == at(11, 30)
+    assert status.reason.startswith(
+        "the 11:00 push did not arrive by 11:30 and the 15:00 one is due by 15:30"
+    )

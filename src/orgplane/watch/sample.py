@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from orgplane.org.loader import load_org
 from orgplane.org.models import Org, Output
+from orgplane.store.types import utcnow
 
 # What the agency example's seats write, so the sample reads like the story.
 _BODIES: dict[str, dict[str, Any]] = {
@@ -34,7 +36,13 @@ _BODIES: dict[str, dict[str, Any]] = {
 }
 
 
-def write_sample_state(org: Org, now: datetime) -> list[Path]:
+def fresh_sample_state(org_file: Path) -> list[Path]:
+    """For ``orgplane init``: write sample state now for every declared file that does not exist
+    yet (real state already there is never touched)."""
+    return write_sample_state(load_org(org_file), utcnow(), only_missing=True)
+
+
+def write_sample_state(org: Org, now: datetime, *, only_missing: bool = False) -> list[Path]:
     """Write fresh, valid content for every output with a plain file location; return the
     paths written. Files are replaced atomically, so a watcher never reads half of one."""
     written = []
@@ -42,6 +50,8 @@ def write_sample_state(org: Org, now: datetime) -> list[Path]:
         if not output.location or glob.has_magic(output.location):
             continue
         path = org.base_dir / output.location
+        if only_missing and path.exists():
+            continue
         write_atomically(path, sample_content(output, now))
         written.append(path)
     return written

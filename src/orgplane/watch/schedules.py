@@ -104,6 +104,18 @@ def schedule_status(
             "up", _join(reason, summary), first, nxt + grace, last_push, None, slots, summary
         )
     if now < prev + grace:
+        # Within this slot's grace; but a schedule that is down stays down until a push
+        # arrives (healthchecks), so an earlier missed slot still counts.
+        before = croniter(cron, prev.astimezone(tz)).get_prev(datetime).astimezone(UTC)
+        if _first_in(arrived, before - CLOCK_SKEW, prev - CLOCK_SKEW) is None:
+            reason = (
+                f"the {_hhmm(before, tz)} push did not arrive by {_hhmm(before + grace, tz)} "
+                f"and the {hhmm} one is due by {_hhmm(prev + grace, tz)}"
+            )
+            return ScheduleStatus(
+                "down", _join(reason, summary), before + grace, prev + grace, last_push,
+                before, slots, summary,
+            )  # fmt: skip
         reason = f"the {hhmm} push is due by {_hhmm(prev + grace, tz)}"
         return ScheduleStatus(
             "late", _join(reason, summary), prev, prev + grace, last_push, None, slots, summary

@@ -17,6 +17,7 @@ from orgplane.org.scaffold import write_example
 from orgplane.surfaces.cli import app
 from orgplane.surfaces.cli.context import CliContext
 from orgplane.surfaces.cli.demo_runs import step_runs
+from orgplane.surfaces.cli.demo_watch import step_watch
 from orgplane.surfaces.cli.output import console
 
 DemoStep = Callable[[CliContext], None]
@@ -36,6 +37,7 @@ def step_org(demo: CliContext) -> None:
 
 STEPS: list[DemoStep] = [step_org]
 STEPS.append(step_runs)
+STEPS.append(step_watch)
 
 
 @app.command()

@@ -26,6 +26,9 @@ def init(
 ) -> None:
     """Write a complete, commented example org (org.yaml, stage code, state files) into DIR."""
     org_file = write_example(directory, example, force=force)
+    from orgplane.watch.sample import fresh_sample_state  # state written now, so it is fresh
+
+    fresh_sample_state(org_file)
     console.print(
         f"wrote [bold]{org_file}[/bold]; next: [bold]orgplane --org {org_file} chart[/bold]"
     )
