@@ -60,10 +60,13 @@ def _crash(record: Any, ctx: StageContext, moment: str) -> None:
 
 
 def _effect(ctx: StageContext) -> None:
-    delay = float(os.environ.get("PIPELINE_EFFECT_DELAY", "0"))
+    # A delay on both sides of the effect, so a kill can land before or after it happened.
+    delay = float(os.environ.get("PIPELINE_EFFECT_DELAY", "0")) / 2
     if delay:
         time.sleep(delay)
     _append(ledger(ctx), f"{ctx.stage} {ctx.record_key} {ctx.idempotency_key}")
+    if delay:
+        time.sleep(delay)
 
 
 @stage("validate")
