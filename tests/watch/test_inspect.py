@@ -126,7 +126,7 @@ def test_glob_reads_the_newest_match(dash_output: Output, tmp_path: Path) -> Non
     path, hint = locate(tmp_path, "state/*.json")
     finding = classify_output(dash_output, read_located(path, hint, dash_output), NOW)
     assert finding.status == "fresh"
-    assert path == tmp_path / "state" / "a.json"
+    assert path == str(tmp_path / "state" / "a.json")
 
 
 def test_required_field_missing_is_invalid(dash_output: Output, tmp_path: Path) -> None:

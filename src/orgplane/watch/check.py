@@ -61,15 +61,16 @@ def check_once(store: Store, org: Org, now: datetime | None = None) -> CheckRepo
     findings = evaluate(org, snap, now)
     scheduled = frozenset(o.id for o in org.outputs.values() if o.schedule)
     with store.write() as conn:
-        transitions = save_findings(conn, findings, now, scheduled)
+        transitions = save_findings(conn, findings, now, scheduled, snap.priors)
     return CheckReport(now, findings, transitions)
 
 
 def evaluate(org: Org, snap: Snapshot, now: datetime) -> list[Finding]:
     """Every finding at ``now`` given the store's snapshot; reads files, writes nothing."""
     findings: list[Finding] = []
+    base = str(org.base_dir)
     for output in org.outputs.values():
-        reading = read_output(org, output, snap.published.get(output.id))
+        reading = read_output(base, output, snap.published.get(output.id))
         finding = classify_output(output, reading, now, snap.priors.get(("output", output.id)))
         findings.append(finding)
         if output.schedule:
@@ -79,11 +80,11 @@ def evaluate(org: Org, snap: Snapshot, now: datetime) -> list[Finding]:
     return findings
 
 
-def read_output(org: Org, output: Output, published: Published | None) -> Reading:
+def read_output(base: str, output: Output, published: Published | None) -> Reading:
     """Read an output's state: its file (the newest match of a glob), else its latest publish,
     whichever was written last. Never raises."""
     if output.location:
-        path, missing = locate(org.base_dir, output.location)
+        path, missing = locate(base, output.location)
         reading = read_located(path, missing, output)
         newer = published and (
             reading.missing or (reading.written_at and published.published_at > reading.written_at)
@@ -102,7 +103,7 @@ def read_output(org: Org, output: Output, published: Published | None) -> Readin
     return reading
 
 
-def read_located(path: Path | None, missing: str, output: Output) -> Reading:
+def read_located(path: str | None, missing: str, output: Output) -> Reading:
     """Read what :func:`locate` found; a listed file gone by now is reported as such."""
     if path is None:
         return Reading(output.location or output.id, missing=missing)
@@ -112,14 +113,14 @@ def read_located(path: Path | None, missing: str, output: Output) -> Reading:
     return reading
 
 
-def locate(base: Path, location: str) -> tuple[Path | None, str]:
+def locate(base: str | Path, location: str) -> tuple[str | None, str]:
     """The file an output's location names (a glob picks the newest match by mtime).
 
     Returns the path and the reason to give if it turns out missing when read.
     """
-    pattern = os.path.join(base, location)
+    pattern = location if location.startswith("/") else f"{base}/{location}"
     if not glob.has_magic(location):
-        return Path(pattern), ""
+        return pattern, ""
     newest: tuple[float, str] | None = None
     for name in glob.iglob(pattern, recursive=True):
         try:
@@ -130,7 +131,7 @@ def locate(base: Path, location: str) -> tuple[Path | None, str]:
             newest = (mtime, name)
     if newest is None:
         return None, f"no file matches {location}"
-    return Path(newest[1]), f"{newest[1]} disappeared between listing and reading"
+    return newest[1], f"{newest[1]} disappeared between listing and reading"
 
 
 def _schedule_finding(

@@ -39,6 +39,7 @@ class Prior:
     content_hash: str | None = None
     same_content: int = 0
     last_good_at: datetime | None = None
+    deadline: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -60,7 +60,7 @@ def _yaml() -> YAML:
     return loader
 
 
-def read_file(path: Path, output: Output, max_bytes: int = MAX_BYTES) -> Reading:
+def read_file(path: str | Path, output: Output, max_bytes: int = MAX_BYTES) -> Reading:
     """Read and parse the state file at ``path`` for ``output``. Never raises; never reads more
     than ``max_bytes`` + 1 bytes (a 50 MB file costs one fstat)."""
     shown = str(path)
