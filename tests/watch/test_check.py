@@ -202,3 +202,75 @@ def test_heartbeats_of_a_process(store: Store, org: Org) -> None:
     assert failed.reason.startswith("the job reported failure at ")
     with pytest.raises(NotFoundError, match="heartbeat 'tally' names no output, metric or process"):
         record_heartbeat(store, org, "tally", "success", now)
+
+
+def test_a_schedule_goes_late_then_missed_then_recovers(store: Store, org: Org) -> None:
+    """Late within grace is no event; missed is stamped at the window's end; a push recovers."""
+    day = datetime(2026, 6, 21, tzinfo=UTC)
+
+    def hm(hour: int, minute: int) -> datetime:
+        return day + timedelta(hours=hour, minutes=minute)
+
+    push_metric(store, org, "calls-answered", 91, hm(7, 1), hm(7, 1))
+    for now in (hm(10, 50), hm(11, 10), hm(11, 40)):
+        check_once(store, org, now)
+    push_metric(store, org, "calls-answered", 94, hm(11, 45), hm(11, 45))
+    check_once(store, org, hm(11, 50))
+    with store.read() as conn:
+        rows = conn.execute(
+            select(events.c.kind, events.c.occurred_at)
+            .where(events.c.subject_id == "calls-answered")
+            .order_by(events.c.id)
+        ).all()
+        moves = conn.execute(
+            select(watch_transitions.c.from_status, watch_transitions.c.to_status)
+            .where(watch_transitions.c.subject_id == "calls-answered")
+            .order_by(watch_transitions.c.id)
+        ).all()
+    assert [tuple(r) for r in moves] == [("up", "late"), ("late", "missed"), ("missed", "up")]
+    assert [tuple(r) for r in rows] == [("missed_run", hm(11, 30)), ("recovered", hm(11, 45))]
+
+
+ORG_WITH_METRICS = """
+name: Sneeze It
+seats:
+  coo: {title: COO, kind: human}
+  tally: {title: Scorecard keeper, kind: agent, owner: coo, reports_to: coo}
+metrics:
+  leads-booked: {owner: tally, target: 12, max_age: 6h}
+  ad-spend-pacing: {owner: tally, target: 105, direction: at_most}
+"""
+
+
+def test_unscheduled_metrics_go_stale_by_max_age(db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "org.yaml"
+    path.write_text(ORG_WITH_METRICS)
+    org = load_org(path)
+    store = open_store(db_url)
+    try:
+        now = utcnow()
+        push_metric(store, org, "leads-booked", 14, now - timedelta(hours=7), now)
+        card = {r["metric"]: r for r in scorecard(store, org, now)}
+        assert card["leads-booked"]["status"] == "stale"
+        assert card["leads-booked"]["reason"] == "the last value is 7h old, over its max_age of 6h"
+        assert card["leads-booked"]["met"] is True
+        assert card["ad-spend-pacing"]["status"] == "missing"
+        push_metric(store, org, "ad-spend-pacing", 110, now, now)
+        card = {r["metric"]: r for r in scorecard(store, org, now)}
+        assert (card["ad-spend-pacing"]["status"], card["ad-spend-pacing"]["met"]) == (
+            "fresh",
+            False,
+        )
+    finally:
+        store.dispose()
+
+
+def test_a_publish_newer_than_the_file_is_what_is_read(store: Store, org: Org) -> None:
+    now = utcnow()
+    write_dash(org, "2026-13-45", now - timedelta(minutes=10))
+    body = {"generated_at": iso(now), "clients": ["Acme Dental"], "total_spend": 1}
+    assert publish(store, org, "dash-analysis", json.dumps(body).encode(), now).status == "fresh"
+    finding = next(
+        f for f in check_once(store, org, now).findings if f.subject_id == "dash-analysis"
+    )
+    assert (finding.status, finding.source) == ("fresh", "the content published for dash-analysis")

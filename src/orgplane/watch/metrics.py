@@ -13,31 +13,22 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from orgplane.errors import NotFoundError, UsageError
+from orgplane.errors import UsageError
 from orgplane.org.durations import format_duration, humanize_age
 from orgplane.org.models import Metric, Org
 from orgplane.store.engine import Store
 from orgplane.store.tables import metric_values
 from orgplane.watch.inspect import Finding
+from orgplane.watch.publish import find_declared
 from orgplane.watch.schedules import schedule_status, slots_as_dicts
 from orgplane.watch.state import Snapshot, load_snapshot
-
-
-def find_metric(org: Org, metric_id: str) -> Metric:
-    """The declared metric ``metric_id``, or a NotFoundError listing the ones there are."""
-    if metric_id not in org.metrics:
-        raise NotFoundError(
-            f"metric {metric_id!r} is not declared in the org file; "
-            f"use one of: {', '.join(sorted(org.metrics)) or '(none declared)'}"
-        )
-    return org.metrics[metric_id]
 
 
 def push_metric(
     store: Store, org: Org, metric_id: str, value: float, at: datetime, now: datetime
 ) -> None:
     """Store one clean value of ``metric_id`` measured at ``at`` (aware) and received at ``now``."""
-    metric = find_metric(org, metric_id)
+    metric = find_declared(org.metrics, "metric", metric_id)
     if not math.isfinite(value):
         raise UsageError(f"value {value!r} for {metric_id} is not a finite number")
     with store.write() as conn:

@@ -8,26 +8,30 @@ while the timestamp keeps moving, the output is ``frozen`` (old data re-stamped 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import insert, select
 
 from orgplane.errors import NotFoundError, UsageError
-from orgplane.org.models import Org, Output
+from orgplane.org.models import Org
 from orgplane.store.engine import Store
 from orgplane.store.tables import pings, publishes
 from orgplane.watch.inspect import Finding, Prior, classify_output
 from orgplane.watch.readers import MAX_BYTES, parse_content
 
+T = TypeVar("T")
 
-def find_output(org: Org, output_id: str) -> Output:
-    """The declared output ``output_id``, or a NotFoundError listing the ones there are."""
-    if output_id not in org.outputs:
+
+def find_declared(items: Mapping[str, T], kind: str, ident: str) -> T:
+    """The declared ``kind`` named ``ident``, or a NotFoundError listing the ones there are."""
+    if ident not in items:
         raise NotFoundError(
-            f"output {output_id!r} is not declared in the org file; "
-            f"use one of: {', '.join(sorted(org.outputs)) or '(none declared)'}"
+            f"{kind} {ident!r} is not declared in the org file; "
+            f"use one of: {', '.join(sorted(items)) or '(none declared)'}"
         )
-    return org.outputs[output_id]
+    return items[ident]
 
 
 def publish(store: Store, org: Org, output_id: str, content: bytes, now: datetime) -> Finding:
@@ -36,7 +40,7 @@ def publish(store: Store, org: Org, output_id: str, content: bytes, now: datetim
     Content that is corrupt or invalid is stored anyway (the watcher flags it, consumers see
     the flag); content over the size limit is refused with a UsageError.
     """
-    output = find_output(org, output_id)
+    output = find_declared(org.outputs, "output", output_id)
     if len(content) > MAX_BYTES:
         raise UsageError(
             f"the content for {output_id} is {len(content) / 2**20:.1f} MB, over the "
