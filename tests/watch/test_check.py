@@ -274,3 +274,18 @@ def test_a_publish_newer_than_the_file_is_what_is_read(store: Store, org: Org) -
         f for f in check_once(store, org, now).findings if f.subject_id == "dash-analysis"
     )
     assert (finding.status, finding.source) == ("fresh", "the content published for dash-analysis")
+
+
+def test_a_file_restamped_over_passes_is_frozen(store: Store, org: Org) -> None:
+    now = utcnow()
+    write_sample_state(org, now)
+    statuses = []
+    for hours_ago in (3, 2, 1):
+        at = now - timedelta(hours=hours_ago)
+        write_dash(org, iso(at), at)  # same numbers, a newer time each pass
+        report = check_once(store, org, now)
+        statuses.append(next(f for f in report.findings if f.subject_id == "dash-analysis"))
+    assert [f.status for f in statuses] == ["fresh", "fresh", "frozen"]
+    message = statuses[-1].message()
+    assert "old data re-stamped as new; its data is 1h old; last good" in message
+    assert dash_events(store) == [("frozen", now - timedelta(hours=1))]

@@ -78,7 +78,15 @@ class Finding:
             if self.last_good_at
             else "never seen good"
         )
-        return f"{self.subject_kind} {self.subject_id}{who} is {self.status}: {self.reason}; {good}"
+        age = self.age
+        aged = ""
+        if (
+            age is not None
+            and self.subject_kind == "output"
+            and self.status not in ("fresh", "stale")
+        ):
+            aged = f"; its data is {humanize_age(age)} old"  # fresh and stale say so already
+        return f"{self.subject_kind} {self.subject_id}{who} is {self.status}: {self.reason}{aged}; {good}"
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of a finding (see docs/watch.md)."""
