@@ -9,13 +9,14 @@ the worker's lease by compare-and-set, so a worker that lost its records writes 
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from orgplane.respond.events import FailureEvent, record_event
-from orgplane.runs.leases import LeaseLost, renew
+from orgplane.runs.leases import LeaseLost, renew, still_mine
 from orgplane.runs.rawdb import RawDb
 from orgplane.store.types import utcnow
 
@@ -30,7 +31,7 @@ UPSERT = (
 )
 SETTLE = (
     "UPDATE run_records SET state = ?, lease_owner = NULL, lease_until = NULL "
-    "WHERE run_id = ? AND seq = ? AND lease_owner = ?"
+    "WHERE run_id = ? AND lease_owner = ? AND seq IN ({})"
 )
 FAIL_RUN = (
     "UPDATE runs SET status = 'failed', stopped_record = ?, stopped_stage = ?, error = ? "
@@ -52,8 +53,11 @@ class Buffer:
     worker: str
     lease: timedelta
     holding: int = 0
+    seqs: tuple[int, int] = (0, 0)
+    renewed_at: float = 0.0
+    intent: int | None = None
     rows: list[list[Any]] = field(default_factory=list)
-    settled: list[tuple[str, str, int, str]] = field(default_factory=list)
+    settled: dict[int, str] = field(default_factory=dict)
     events: list[FailureEvent] = field(default_factory=list)
     run_failure: tuple[str, str, str] | None = None
     on_settled: Callable[[int], None] | None = None
@@ -65,13 +69,14 @@ class Buffer:
         status: str,
         key: str,
         attempts: int,
-        *,
         output: str | None = None,
         error: str | None = None,
         reconciled: str | None = None,
         started: bool = False,
     ) -> None:
         """Queue a checkpoint row; ``output`` and ``error`` are JSON text already."""
+        if started:
+            self.intent = seq
         self.rows.append(
             [
                 self.run_id,
@@ -90,26 +95,51 @@ class Buffer:
 
     def settle(self, seq: int, state: str) -> None:
         """Queue the end of a record's part in the run: done, skipped or held."""
-        self.settled.append((state, self.run_id, seq, self.worker))
+        self.settled[seq] = state
 
     def fail_run(self, record_key: str, stage: str, error_json: str) -> None:
         """Queue the run's stop, where it stopped and why (kept only if it is still running)."""
         self.run_failure = (record_key, stage, error_json)
 
-    def flush(self) -> None:
+    def hold(self, seqs: list[int]) -> None:
+        """Start holding a freshly claimed chunk of records."""
+        self.holding = len(seqs)
+        self.seqs = (min(seqs), max(seqs))
+        self.renewed_at = time.monotonic()
+
+    def flush(self, *, renew_lease: bool = False) -> None:
         """Commit everything queued, after checking this worker still holds its records.
 
-        Raises LeaseLost (and writes nothing) if another worker took some of them over.
+        The whole chunk's lease is renewed (compare-and-set) at every commit of pure rows and
+        whenever a third of the lease has passed; a commit of an effectful intent checks just
+        that record. Raises LeaseLost (and writes nothing) if another worker took one over.
         """
-        if not (self.rows or self.settled or self.events or self.run_failure):
+        if not (self.rows or self.settled or self.events or self.run_failure or renew_lease):
             return
         now = self.db.ts(utcnow())
-        rows = [(*r[:10], now if r[10] else None, now) for r in self.rows]
-        with self.db.transaction(with_sa=bool(self.events)) as cursor:
-            renew(self.db, cursor, self.run_id, self.worker, self.holding, self.lease)
-            self.db.many(cursor, UPSERT, rows)
-            if self.db.many(cursor, SETTLE, self.settled) < len(self.settled):
-                raise LeaseLost("a settled record was no longer held by this worker")
+        for row in self.rows:
+            row[10] = now if row[10] else None
+            row.append(now)
+        due = time.monotonic() - self.renewed_at > self.lease.total_seconds() / 3
+        transaction = self.db.sa_transaction() if self.events else self.db.transaction()
+        with transaction as cursor:
+            if self.intent is None or due or renew_lease:
+                renew(
+                    self.db, cursor, self.run_id, self.worker, self.seqs, self.holding, self.lease
+                )
+                self.renewed_at = time.monotonic()
+            elif not self.db.sqlite:
+                still_mine(self.db, cursor, self.run_id, self.worker, self.intent)
+            # On SQLite (one machine, one clock) a lease renewed less than a third of its length
+            # ago cannot have been taken: claims take expired leases only, and this transaction
+            # holds the write lock, so no claim can land before the intent is committed.
+            self.db.many(cursor, UPSERT, self.rows)
+            for state in {*self.settled.values()}:
+                seqs = [seq for seq, s in self.settled.items() if s == state]
+                statement = SETTLE.format(", ".join("?" * len(seqs)))
+                touched = self.db.one(cursor, statement, (state, self.run_id, self.worker, *seqs))
+                if touched.rowcount < len(seqs):
+                    raise LeaseLost("a settled record was no longer held by this worker")
             if self.run_failure is not None:
                 self.db.one(cursor, FAIL_RUN, (*self.run_failure, self.run_id))
             for event in self.events:
@@ -125,3 +155,4 @@ class Buffer:
         self.settled.clear()
         self.events.clear()
         self.run_failure = None
+        self.intent = None

@@ -59,11 +59,12 @@ def claim(db: RawDb, run_id: str, worker: str, limit: int, lease: timedelta) -> 
         ).fetchall()
         if not rows:
             return Claim(status, [])
-        until = db.ts(now + lease)
-        db.many(
+        seqs = [r[0] for r in rows]
+        db.one(
             cursor,
-            "UPDATE run_records SET lease_owner = ?, lease_until = ? WHERE run_id = ? AND seq = ?",
-            [(worker, until, run_id, r[0]) for r in rows],
+            "UPDATE run_records SET lease_owner = ?, lease_until = ? WHERE run_id = ? "
+            f"AND seq IN ({', '.join('?' * len(seqs))})",
+            (worker, db.ts(now + lease), run_id, *seqs),
         )
     return Claim(
         status,
@@ -75,20 +76,42 @@ def claim(db: RawDb, run_id: str, worker: str, limit: int, lease: timedelta) -> 
 
 
 def renew(
-    db: RawDb, cursor: Any, run_id: str, worker: str, expected: int, lease: timedelta
+    db: RawDb,
+    cursor: Any,
+    run_id: str,
+    worker: str,
+    seqs: tuple[int, int],
+    expected: int,
+    lease: timedelta,
 ) -> None:
-    """Extend this worker's lease on its ``expected`` active records, inside the caller's
-    transaction; raise LeaseLost (so the caller rolls back) if any was taken over."""
+    """Extend this worker's lease on its ``expected`` active records with ``seq`` in the range
+    ``seqs``, inside the caller's transaction; raise LeaseLost (so the caller rolls back) if any
+    was taken over. The range keeps this a short index scan however large the run."""
     if expected == 0:
         return
     touched = db.one(
         cursor,
-        "UPDATE run_records SET lease_until = ? WHERE run_id = ? AND lease_owner = ? "
-        "AND state = 'active'",
-        (db.ts(utcnow() + lease), run_id, worker),
+        "UPDATE run_records SET lease_until = ? WHERE run_id = ? AND seq BETWEEN ? AND ? "
+        "AND lease_owner = ? AND state = 'active'",
+        (db.ts(utcnow() + lease), run_id, seqs[0], seqs[1], worker),
     ).rowcount
     if touched < expected:
         raise LeaseLost(f"{expected - touched} of this worker's records were taken over")
+
+
+def still_mine(db: RawDb, cursor: Any, run_id: str, worker: str, seq: int) -> None:
+    """Check, inside the caller's write transaction, that record ``seq`` is still this worker's
+    before its effect starts. SQLite's write transaction already excludes every other writer;
+    PostgreSQL locks the row (``FOR UPDATE``) so a claim cannot slip in before the commit."""
+    lock = "" if db.sqlite else " FOR UPDATE"
+    found = db.one(
+        cursor,
+        "SELECT 1 FROM run_records WHERE run_id = ? AND seq = ? AND lease_owner = ? "
+        f"AND state = 'active'{lock}",
+        (run_id, seq, worker),
+    ).fetchone()
+    if found is None:
+        raise LeaseLost(f"record #{seq} was taken over")
 
 
 def release(db: RawDb, run_id: str, worker: str) -> None:

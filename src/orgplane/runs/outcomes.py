@@ -8,14 +8,13 @@ they commit together with the state change they describe.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from orgplane.org.models import HandledError
 from orgplane.respond.events import EventKind, FailureEvent
 from orgplane.runs.policy import Failure
-from orgplane.runs.records import to_json
+from orgplane.runs.records import decode, to_json
 from orgplane.runs.registry import StageSpec
 from orgplane.store.types import utcnow
 
@@ -32,6 +31,7 @@ class Item:
     record: Any
     outputs: dict[str, Any] = field(default_factory=dict)
     rows: dict[str, tuple[str, int, str | None]] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
     active: bool = True
 
 
@@ -135,7 +135,7 @@ def resolve_in_doubt(worker: Worker, item: Item, index: int, spec: StageSpec) ->
             if verdict is not None and verdict is not False:
                 text = to_json(verdict, f"reconcile of stage {spec.name!r} for record {item.key}")
                 worker.put(item, spec.name, "done", output=text, reconciled="done")
-                item.outputs[spec.name] = json.loads(text)
+                item.outputs[spec.name] = decode(text)
                 if index == len(worker.specs) - 1:
                     worker.settle(item, "done")
                 return

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection
 
+from orgplane.errors import StoreError
 from orgplane.store.engine import Store, wrap_driver_errors
+
+DRIVER_TROUBLE = (sqlite3.OperationalError, psycopg.OperationalError)
 
 
 class RawDb:
@@ -28,18 +34,27 @@ class RawDb:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.sqlite = store.dialect == "sqlite"
+        self._sql: dict[str, str] = {}
         with wrap_driver_errors(store.url):
             self.sa: Connection = store.engine.connect().execution_options(orgplane_write=True)
-            self.driver: Any = self.sa.connection.driver_connection
+            driver: Any = self.sa.connection.driver_connection
+            self.driver = driver
+            self.cursor: Any = driver.cursor()
 
     def sql(self, text: str) -> str:
         """SQL written with ``?`` placeholders, in the driver's parameter style."""
-        return text if self.sqlite else text.replace("?", "%s")
+        if self.sqlite:
+            return text
+        converted = self._sql.get(text)
+        if converted is None:
+            converted = self._sql[text] = text.replace("?", "%s")
+        return converted
 
     def ts(self, value: datetime) -> Any:
         """A timestamp as the UTCDateTime column stores it (naive UTC text on SQLite)."""
         if self.sqlite:
-            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            # isoformat with microseconds is SQLAlchemy's text form, and faster than strftime.
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         return value
 
     def json_out(self, value: Any) -> Any:
@@ -56,41 +71,20 @@ class RawDb:
         assert isinstance(value, datetime)
         return value.astimezone(UTC)
 
-    @contextmanager
-    def transaction(self, *, with_sa: bool = False) -> Iterator[Any]:
-        """A write transaction on the driver connection; commits on success, rolls back on error.
+    def transaction(self) -> Transaction:
+        """A write transaction on the driver connection: ``with db.transaction() as cursor``.
 
-        On SQLite it starts with BEGIN IMMEDIATE, so writers queue instead of failing to upgrade.
-        With ``with_sa`` the transaction is opened through SQLAlchemy, so ``self.sa`` (for
-        :func:`record_event`) and the raw cursor write in one transaction.
+        Commits on success, rolls back on any error. On SQLite it starts with BEGIN IMMEDIATE,
+        so writers queue on the busy timeout instead of failing to upgrade a read lock.
         """
-        with wrap_driver_errors(self.store.url):
-            if with_sa:
-                with self.sa.begin():
-                    cursor = self.driver.cursor()
-                    try:
-                        yield cursor
-                    finally:
-                        cursor.close()
-                return
-            cursor = self.driver.cursor()
-            try:
-                if self.sqlite:
-                    cursor.execute("BEGIN IMMEDIATE")
-                yield cursor
-            except BaseException:
-                if self.sqlite:
-                    _rollback(cursor)
-                else:
-                    self.driver.rollback()
-                raise
-            else:
-                if self.sqlite:
-                    cursor.execute("COMMIT")
-                else:
-                    self.driver.commit()
-            finally:
-                cursor.close()
+        return Transaction(self)
+
+    @contextmanager
+    def sa_transaction(self) -> Iterator[Any]:
+        """A transaction opened through SQLAlchemy, so ``self.sa`` (for :func:`record_event`)
+        and the raw cursor it yields write in one transaction."""
+        with wrap_driver_errors(self.store.url), self.sa.begin(), _driver_trouble(self.store.url):
+            yield self.cursor
 
     def many(self, cursor: Any, text: str, rows: Sequence[Sequence[Any]]) -> int:
         """Execute one statement for many rows; the total row count it touched."""
@@ -104,9 +98,58 @@ class RawDb:
         return cursor
 
     def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.cursor.close()
         self.sa.close()
 
 
-def _rollback(cursor: Any) -> None:
-    with contextlib.suppress(Exception):  # the error may already have ended the transaction
-        cursor.execute("ROLLBACK")
+class Transaction:
+    """The hot path's transaction (a class, not a generator: it runs once per effectful step)."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: RawDb) -> None:
+        self.db = db
+
+    def __enter__(self) -> Any:
+        if self.db.sqlite:
+            try:
+                self.db.cursor.execute("BEGIN IMMEDIATE")
+            except DRIVER_TROUBLE as exc:
+                raise _store_error(self.db.store.url, exc) from exc
+        return self.db.cursor
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        db = self.db
+        try:
+            if kind is None:
+                if db.sqlite:
+                    db.cursor.execute("COMMIT")
+                else:
+                    db.driver.commit()
+                return
+            if db.sqlite:
+                with contextlib.suppress(sqlite3.Error):  # the error may have ended it already
+                    db.cursor.execute("ROLLBACK")
+            else:
+                with contextlib.suppress(psycopg.Error):
+                    db.driver.rollback()
+            if isinstance(exc, DRIVER_TROUBLE):
+                raise _store_error(db.store.url, exc) from exc
+        except DRIVER_TROUBLE as trouble:
+            raise _store_error(db.store.url, trouble) from trouble
+
+
+def _store_error(url: str, exc: BaseException) -> StoreError:
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return StoreError(f"database {url}: {reason}; check --db / ORGPLANE_DB and that it is up")
+
+
+@contextmanager
+def _driver_trouble(url: str) -> Iterator[None]:
+    try:
+        yield
+    except DRIVER_TROUBLE as exc:
+        raise _store_error(url, exc) from exc

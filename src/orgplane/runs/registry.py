@@ -24,9 +24,9 @@ from orgplane.org.models import Org
 STAGE_ATTRIBUTE = "__orgplane_stage__"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StageContext:
-    """What a stage is told besides its input.
+    """What a stage is told besides its input (read it; changing it changes nothing stored).
 
     ``idempotency_key`` is the same every time this (run, record, stage) is attempted, on any
     worker: pass it to the outside system (or keep it beside the effect) so a repeat is harmless.

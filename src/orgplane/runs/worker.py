@@ -9,20 +9,18 @@ and whoever picks it up next asks the stage's reconcile function or holds it for
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from orgplane.errors import UsageError
 from orgplane.respond.events import FailureEvent
 from orgplane.runs.checkpoints import Buffer, idempotency_key
-from orgplane.runs.leases import Claimed, LeaseLost, claim, release, remaining, renew
+from orgplane.runs.leases import Claimed, LeaseLost, claim, release, remaining
 from orgplane.runs.outcomes import Item, apply_handled, resolve_in_doubt, stop_run
 from orgplane.runs.policy import Failure, backoff_seconds, match_handled, names_of
 from orgplane.runs.rawdb import RawDb
-from orgplane.runs.records import to_json
+from orgplane.runs.records import decode, encode, not_json
 from orgplane.runs.registry import StageContext, StageSpec
 from orgplane.store.types import utcnow
 
@@ -52,9 +50,9 @@ class Worker:
         self.buffer = Buffer(self.db, run_id, worker_id, process.lease, on_settled=progress)
         self.stopped = False
         self.stop_stage: int | None = None
+        self.org_dir = process.org.base_dir
         self.kinds = {s.name: s.kind for s in process.definition.stages}
         self.specs = [process.stages[s.name] for s in process.definition.stages]
-        self.lease_renewed = time.monotonic()
 
     def work(self) -> None:
         """Claim and work chunks until the run is finished, stopped, or held for a person."""
@@ -137,7 +135,7 @@ class Worker:
 
     def _work_chunk(self, records: list[Claimed]) -> None:
         items = self._load(records)
-        self.buffer.holding = len(items)
+        self.buffer.hold([item.seq for item in items])
         for index, spec in enumerate(self.specs):
             for item in items:
                 row = item.rows.get(spec.name)
@@ -153,7 +151,7 @@ class Worker:
                     break  # stopped: finish what is in flight, start nothing new
                 if not item.active or spec.name in item.outputs:
                     continue
-                if any(n not in item.outputs for n in names[:index]):
+                if index and names[index - 1] not in item.outputs:
                     continue  # an earlier stage stopped before this record got there
                 if effectful:
                     self.put(item, spec.name, "started", started=True)
@@ -165,23 +163,32 @@ class Worker:
             release(self.db, self.run_id, self.worker_id)
 
     def put(self, item: Item, stage: str, status: str, **values: Any) -> None:
+        """Queue a checkpoint row for (item, stage), keeping the attempts and reconcile note."""
         previous = item.rows.get(stage)
         attempts = values.pop("attempts", previous[1] if previous else 0)
         reconciled = values.pop("reconciled", previous[2] if previous else None)
-        key = idempotency_key(self.run_id, item.key, stage)
+        key = self.key_of(item, stage)
         self.buffer.put(item.seq, stage, status, key, attempts, reconciled=reconciled, **values)
         item.rows[stage] = (status, attempts, reconciled)
 
+    def key_of(self, item: Item, stage: str) -> str:
+        """The idempotency key of (run, item, stage), computed once per record and stage."""
+        key = item.keys.get(stage)
+        if key is None:
+            key = item.keys[stage] = idempotency_key(self.run_id, item.key, stage)
+        return key
+
     def context(self, item: Item, stage: str, attempt: int) -> StageContext:
+        """What the stage function is told besides its input."""
         return StageContext(
             run_id=self.run_id,
             record_key=item.key,
             stage=stage,
-            idempotency_key=idempotency_key(self.run_id, item.key, stage),
+            idempotency_key=self.key_of(item, stage),
             attempt=attempt,
             record=item.record,
             outputs=item.outputs,
-            org_dir=self.process.org.base_dir,
+            org_dir=self.org_dir,
         )
 
     def input_of(self, item: Item, index: int) -> Any:
@@ -198,11 +205,6 @@ class Worker:
                 output = spec.function(
                     self.input_of(item, index), self.context(item, spec.name, attempt)
                 )
-                text = to_json(output, f"stage {spec.name!r} output for record {item.key}")
-            except UsageError as exc:
-                failure = Failure("OutputNotJSON", str(exc), None, None)
-                stop_run(self, item, index, spec.name, attempt, failure, None)
-                return
             except Exception as exc:
                 failure = Failure.from_exception(exc)
                 handled = match_handled(self.process.definition, names_of(exc))
@@ -212,10 +214,22 @@ class Worker:
                     continue
                 apply_handled(self, item, index, spec.name, attempt, failure, handled)
                 return
-            self.put(item, spec.name, "done", output=text, attempts=attempt)
-            item.outputs[spec.name] = json.loads(text)  # the next stage sees what is stored
+            try:
+                text = encode(output)
+            except (TypeError, ValueError, RecursionError) as exc:
+                message = f"stage {spec.name!r} output for record {item.key} {not_json(exc)}"
+                failure = Failure("OutputNotJSON", message, None, None)
+                stop_run(self, item, index, spec.name, attempt, failure, None)
+                return
+            # The hot path of every stage: the done row, queued without keyword juggling.
+            reconciled = previous[2] if previous else None
+            key = self.key_of(item, spec.name)
+            self.buffer.put(item.seq, spec.name, "done", key, attempt, text, None, reconciled)
+            item.rows[spec.name] = ("done", attempt, reconciled)
             if last:
                 self.settle(item, "done")
+            else:
+                item.outputs[spec.name] = decode(text)  # the next stage sees what is stored
             return
 
     def _sleep(self, seconds: float) -> None:
@@ -223,16 +237,7 @@ class Worker:
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             time.sleep(min(left, self.process.lease.total_seconds() / 3))
-            self.buffer.flush()
-            with self.db.transaction() as cursor:
-                renew(
-                    self.db,
-                    cursor,
-                    self.run_id,
-                    self.worker_id,
-                    self.buffer.holding,
-                    self.process.lease,
-                )
+            self.buffer.flush(renew_lease=True)
 
     def settle(self, item: Item, state: str) -> None:
         """Queue the end of ``item``'s part in the run (done, skipped or held)."""

@@ -53,7 +53,7 @@ run_records = Table(
     Column("lease_owner", String(100)),
     Column("lease_until", UTCDateTime),
     UniqueConstraint("run_id", "key"),
-    Index("ix_run_records_run_id_state", "run_id", "state"),
+    Index("ix_run_records_claim", "run_id", "state", "seq"),
 )
 
 run_checkpoints = Table(
