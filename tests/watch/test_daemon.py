@@ -119,12 +119,14 @@ def restart_connections(db_url: str, name: str) -> None:
             ).fetchone()
         assert killed and killed[0] >= 1
         return
-    # SQLite: the database file (and its WAL) is moved away for two intervals, then back.
+    # SQLite: the database file (and its WAL) is moved away and something that is not a
+    # database put in its place for two intervals, then the real one is put back.
     path = Path(db_url.removeprefix("sqlite:///"))
-    moved = [p for p in path.parent.glob(path.name + "*")]
-    for p in moved:
+    for p in list(path.parent.glob(path.name + "*")):
         p.rename(p.with_name(p.name + ".away"))
+    path.write_bytes(b"this is not a database" * 100)
     time.sleep(2 * INTERVAL)
+    path.unlink()
     for p in path.parent.glob("*.away"):
         p.replace(p.with_name(p.name.removesuffix(".away")))
 
@@ -155,6 +157,8 @@ def test_watch_records_one_stale_event_and_survives_a_lost_connection(
     assert "Traceback" not in err
     assert "stopped after" in err
     assert "output dash-analysis: fresh -> stale" in err
+    if not db.startswith("postgresql"):
+        assert "pass skipped: " in err  # it noticed, said so in a line, and carried on
 
 
 @pytest.mark.postgres

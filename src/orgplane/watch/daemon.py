@@ -79,12 +79,17 @@ class Watcher:
             store = self._connect(org)
             report = check_once(store, org)
         except (OrgplaneError, SQLAlchemyError, OSError) as exc:
-            self.log(
-                f"pass skipped: {_one_line(exc)}; retrying in {self.interval.total_seconds():g}s"
-            )
+            reason = _one_line(exc)
+            if isinstance(exc, SQLAlchemyError):  # the driver's words, not SQLAlchemy's wrapper
+                reason = f"database error: {_one_line(getattr(exc, 'orig', None) or exc)}"
+            self.log(f"pass skipped: {reason}; retrying in {self.interval.total_seconds():g}s")
             self._drop_store()
             return
         self.passes += 1
+        if store.dialect == "sqlite":
+            # Between passes hold no SQLite file open: a database file that is moved, restored
+            # from a backup or replaced is then the one the next pass uses, never an orphan.
+            store.engine.dispose()
         for transition in report.transitions:
             self.log(
                 f"{transition['subject_kind']} {transition['subject_id']}: "
