@@ -134,15 +134,14 @@ class Remaining:
     next_expiry: datetime | None
 
 
-def remaining(db: RawDb, run_id: str) -> Remaining:
+def remaining(db: RawDb, cursor: Any, run_id: str) -> Remaining:
     """How much of a run is left, to decide between finishing it and waiting for a lease."""
-    with db.transaction() as cursor:
-        rows = db.one(
-            cursor,
-            "SELECT state, count(*), min(lease_until) FROM run_records WHERE run_id = ? "
-            "AND state IN ('active', 'held') GROUP BY state",
-            (run_id,),
-        ).fetchall()
+    rows = db.one(
+        cursor,
+        "SELECT state, count(*), min(lease_until) FROM run_records WHERE run_id = ? "
+        "AND state IN ('active', 'held') GROUP BY state",
+        (run_id,),
+    ).fetchall()
     counts = {str(r[0]): (int(r[1]), r[2]) for r in rows}
     active, expiry = counts.get("active", (0, None))
     return Remaining(active, counts.get("held", (0, None))[0], db.ts_out(expiry))

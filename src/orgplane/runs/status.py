@@ -96,33 +96,42 @@ def run_status(store: Store, run_id: str) -> RunStatus:
         if run is None:
             raise NotFoundError(f"no run {run_id!r}; list them with 'orgplane run list'")
         counts = conn.execute(
-            select(run_checkpoints.c.stage, run_checkpoints.c.status, func.count())
+            select(
+                run_checkpoints.c.stage,
+                run_checkpoints.c.status,
+                func.count(),
+                func.max(run_checkpoints.c.updated_at),
+            )
             .where(run_checkpoints.c.run_id == run_id)
             .group_by(run_checkpoints.c.stage, run_checkpoints.c.status)
         ).all()
-        last = conn.execute(
-            select(func.max(run_checkpoints.c.updated_at)).where(run_checkpoints.c.run_id == run_id)
-        ).scalar()
-        waiting_rows = conn.execute(
-            select(
-                run_records.c.key,
-                run_checkpoints.c.stage,
-                run_checkpoints.c.status,
-                run_checkpoints.c.idempotency_key,
-                run_checkpoints.c.error,
-            )
-            .join(
-                run_checkpoints,
-                (run_checkpoints.c.run_id == run_records.c.run_id)
-                & (run_checkpoints.c.seq == run_records.c.seq),
-            )
-            .where(
-                run_records.c.run_id == run_id, run_checkpoints.c.status.in_(("in_doubt", "held"))
-            )
-            .order_by(run_records.c.seq)
-        ).all()
+        last = max((row[3] for row in counts if row[3] is not None), default=None)
+        has_waiting = any(row[1] in ("in_doubt", "held") for row in counts)
+        waiting_rows = (
+            []
+            if not has_waiting
+            else conn.execute(
+                select(
+                    run_records.c.key,
+                    run_checkpoints.c.stage,
+                    run_checkpoints.c.status,
+                    run_checkpoints.c.idempotency_key,
+                    run_checkpoints.c.error,
+                )
+                .join(
+                    run_checkpoints,
+                    (run_checkpoints.c.run_id == run_records.c.run_id)
+                    & (run_checkpoints.c.seq == run_records.c.seq),
+                )
+                .where(
+                    run_records.c.run_id == run_id,
+                    run_checkpoints.c.status.in_(("in_doubt", "held")),
+                )
+                .order_by(run_records.c.seq)
+            ).all()
+        )
     by_stage: dict[str, dict[str, int]] = {}
-    for stage, status, count in counts:
+    for stage, status, count, _ in counts:
         state = "running" if status == "started" else status
         if state not in STAGE_STATES:
             state = "pending"

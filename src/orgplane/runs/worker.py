@@ -74,21 +74,22 @@ class Worker:
                     self.buffer.clear()  # another worker owns these records now
         finally:
             try:
-                release(self.db, self.run_id, self.worker_id)
+                if self.buffer.holding:  # only after an error: normal chunks end settled
+                    release(self.db, self.run_id, self.worker_id)
             finally:
                 self.db.close()
 
     def _finish_or_wait(self) -> bool:
-        left = remaining(self.db, self.run_id)
-        if left.active == 0:
-            status = "held" if left.held else "finished"
-            with self.db.transaction() as cursor:
+        with self.db.transaction() as cursor:
+            left = remaining(self.db, cursor, self.run_id)
+            if left.active == 0:
+                status = "held" if left.held else "finished"
                 self.db.one(
                     cursor,
                     "UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status = 'running'",
                     (status, self.db.ts(utcnow()), self.run_id),
                 )
-            return True
+                return True
         # Records are leased by other workers: wait for them to finish or their leases to expire.
         wait = self.process.lease.total_seconds() / 4
         if left.next_expiry is not None:
@@ -159,8 +160,8 @@ class Worker:
                 self._run_stage(item, index, spec, last)
             self.buffer.flush()
         if any(item.active for item in items):
-            self.buffer.holding = 0
             release(self.db, self.run_id, self.worker_id)
+        self.buffer.holding = 0
 
     def put(self, item: Item, stage: str, status: str, **values: Any) -> None:
         """Queue a checkpoint row for (item, stage), keeping the attempts and reconcile note."""
