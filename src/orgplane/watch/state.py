@@ -128,18 +128,14 @@ def save_findings(
     push, so the schedule's history survives the file being overwritten.
 
     ``priors`` is the snapshot the findings were computed from: rows equal to it are not
-    rewritten. Returns the transitions recorded by this call (none when another watcher already made them).
-    Only rows that changed are written, in batches: a steady pass costs a handful of statements.
+    rewritten, and only subjects whose status changes are read again inside the lock. Returns
+    the transitions recorded by this call (none when another watcher already made them). Only
+    rows that changed are written, in batches: a steady pass costs a handful of statements.
     """
     priors = priors or {}
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WATCH_LOCK})
-    # Inside the lock, only the statuses are read again (plain strings: cheap for 10,000 rows);
-    # the rest is compared with the snapshot the pass was computed from.
-    rows = conn.execute(
-        select(watch_states.c.subject_kind, watch_states.c.subject_id, watch_states.c.status)
-    ).all()
-    current = {(kind, ident): status for kind, ident, status in rows}
+    current = _statuses(conn, findings, priors)
     seen_at = _data_times(conn, scheduled)
     inserts: list[dict[str, Any]] = []
     moved: list[dict[str, Any]] = []
@@ -148,8 +144,8 @@ def save_findings(
     observed: list[dict[str, Any]] = []
     for finding in findings:
         key = (finding.subject_kind, finding.subject_id)
-        status = current.get(key)
         prior = priors.get(key)
+        status = current.get(key, prior.status if prior else None)
         if status is None:
             inserts.append(_state_values(finding, now))
             if not finding.ok:
@@ -160,6 +156,7 @@ def save_findings(
         elif prior is None or _dirty(prior, finding):
             values = _state_values(finding, now)
             del values["since"]  # unchanged status: it began when it began
+            del values["status"]  # and whatever another watcher made of it stands
             touched.append(_bound(values))
         arrived = finding.subject_kind == "output" and finding.subject_id in scheduled
         if arrived and finding.data_at is not None and seen_at.get(key) != finding.data_at:
@@ -175,7 +172,7 @@ def save_findings(
             )
     if inserts:
         conn.execute(insert(watch_states), inserts)
-    for batch, columns in ((moved, _UPDATED), (touched, _UPDATED[1:])):
+    for batch, columns in ((moved, _UPDATED), (touched, _UPDATED[2:])):
         if batch:
             statement = (
                 update(watch_states)
@@ -196,7 +193,7 @@ def save_findings(
 
 _UPDATED = (
     "since",
-    "status",
+    "status",  # the first two are written only with a change of status
     "reason",
     "last_good_at",
     "data_at",
@@ -217,6 +214,25 @@ def _dirty(prior: Prior, finding: Finding) -> bool:
         or prior.last_good_at != finding.last_good_at
         or prior.deadline != finding.deadline
     )
+
+
+def _statuses(
+    conn: Connection, findings: list[Finding], priors: dict[tuple[str, str], Prior]
+) -> dict[tuple[str, str], str]:
+    """The stored status, read inside the lock, of every subject whose status this pass would
+    change (or that is new): the rows another watcher may have moved since the snapshot."""
+    states = watch_states.c
+    query = select(states.subject_kind, states.subject_id, states.status)
+    changing = [
+        f.subject_id
+        for f in findings
+        if (prior := priors.get((f.subject_kind, f.subject_id))) is None or prior.status != f.status
+    ]
+    if not changing:
+        return {}
+    if len(changing) <= 500:  # a steady pass: read just those rows
+        query = query.where(states.subject_id.in_(sorted(set(changing))))
+    return {(kind, ident): status for kind, ident, status in conn.execute(query).all()}
 
 
 def _bound(values: dict[str, Any]) -> dict[str, Any]:
