@@ -246,4 +246,11 @@ def test_unreadable_location_is_missing_with_the_reason(
     (tmp_path / "dash.json").mkdir()  # something is there, but it cannot be read as a file
     finding = classify(dash_output, tmp_path / "dash.json")
     assert finding.status == "missing"
-    assert finding.reason.endswith("dash.json cannot be read: Is a directory")
+    assert finding.reason.endswith("dash.json is not a regular file (a folder, pipe or device)")
+
+
+def test_a_named_pipe_does_not_hang_the_checker(dash_output: Output, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "dash.json")  # nothing will ever write to it
+    finding = classify(dash_output, tmp_path / "dash.json")
+    assert finding.status == "missing"
+    assert "is not a regular file" in finding.reason

@@ -117,7 +117,8 @@ def classify_output(
     """Classify ``output`` given what was read at ``now``; pure, never raises.
 
     ``changed_at`` is when the status began: for ``stale`` the moment max_age ran out, for
-    content problems the time the content was written, else ``now``.
+    ``fresh`` and ``frozen`` the data's time, for content problems the time the content was
+    written, for ``missing`` ``now``; an unchanged status keeps the start ``prior`` recorded.
     """
     finding = Finding(
         "output",
@@ -142,7 +143,6 @@ def classify_output(
         reason = f"{reading.source} has no rows, so no {output.timestamp!r} time"
         return _settle(finding, "corrupt", reason, written, prior)
     data_at = reading.data_at
-    finding.data_at = data_at
     finding.content_hash = reading.content_hash
     if data_at > now + CLOCK_SKEW:
         ahead = humanize_age(data_at - now)
@@ -154,6 +154,7 @@ def classify_output(
             f"({reading.written_at.isoformat(timespec='seconds')}): the timestamp cannot be true"
         )
         return _settle(finding, "corrupt", reason, written, prior)
+    finding.data_at = data_at  # a time that can be believed from here on
     problem = content_problem(output, reading)
     if problem:
         return _settle(finding, "invalid", problem, written, prior)
@@ -168,6 +169,7 @@ def classify_output(
     deadline = data_at + output.max_age
     age = now - data_at
     if now >= deadline:
+        finding.last_good_at = data_at  # valid data, only old: good as of its own time
         reason = f"its data is {humanize_age(age)} old, over its max_age of {format_duration(output.max_age)}"
         return _settle(finding, "stale", reason, deadline, prior)
     finding.deadline = deadline

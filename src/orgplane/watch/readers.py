@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -65,13 +66,18 @@ def read_file(path: str | Path, output: Output, max_bytes: int = MAX_BYTES) -> R
     than ``max_bytes`` + 1 bytes (a 50 MB file costs one fstat)."""
     shown = str(path)
     try:
-        fd = os.open(path, os.O_RDONLY)
+        # Non-blocking, so a named pipe left at the location cannot hang the watcher.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return Reading(shown, missing=f"{shown} does not exist")
     except OSError as exc:
         return Reading(shown, missing=f"{shown} cannot be opened: {exc.strerror or exc}")
     try:
         stat = os.fstat(fd)
+        if not S_ISREG(stat.st_mode):
+            return Reading(
+                shown, missing=f"{shown} is not a regular file (a folder, pipe or device)"
+            )
         written_at = datetime.fromtimestamp(stat.st_mtime, UTC)
         if stat.st_size > max_bytes:
             return Reading(
