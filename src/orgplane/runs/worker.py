@@ -119,16 +119,18 @@ class Worker:
 
     def _load(self, records: list[Claimed]) -> list[Item]:
         items = {r.seq: Item(r.seq, r.key, r.record) for r in records}
-        marks = ", ".join("?" for _ in items)
+        # A range on the primary key, not an IN list: the one plan every planner gets right.
         with self.db.transaction() as cursor:
             rows = self.db.one(
                 cursor,
                 "SELECT seq, stage, status, output, attempts, reconciled FROM run_checkpoints "
-                f"WHERE run_id = ? AND seq IN ({marks})",
-                (self.run_id, *items),
+                "WHERE run_id = ? AND seq BETWEEN ? AND ?",
+                (self.run_id, min(items), max(items)),
             ).fetchall()
         for seq, stage, status, output, attempts, reconciled in rows:
-            item = items[int(seq)]
+            item = items.get(int(seq))
+            if item is None:
+                continue  # in the range but claimed by another worker
             item.rows[str(stage)] = (str(status), int(attempts), reconciled)
             if status == "done":
                 item.outputs[str(stage)] = self.db.json_out(output)
