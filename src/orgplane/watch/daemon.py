@@ -19,7 +19,7 @@ from types import FrameType
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from orgplane.errors import OrgplaneError
+from orgplane.errors import OrgplaneError, StoreError
 from orgplane.org.loader import load_org
 from orgplane.org.models import Org
 from orgplane.store.engine import Store, open_store
@@ -47,6 +47,7 @@ class Watcher:
         self._org: Org | None = None
         self._store: Store | None = None
         self._synced: Org | None = None
+        self._sqlite_file: Path | None = None
 
     def stop(self) -> None:
         """Ask the loop to finish after the current pass (safe from a signal handler)."""
@@ -108,9 +109,18 @@ class Watcher:
         return self._org
 
     def _connect(self, org: Org) -> Store:
+        if self._sqlite_file is not None and not self._sqlite_file.exists():
+            # Connecting would create an empty database and carry on in it: wait for the real one.
+            raise StoreError(
+                f"database file {self._sqlite_file} is gone (moved or deleted); "
+                "waiting for it to come back rather than starting an empty one"
+            )
         if self._store is None:
             self._store = open_store(self.db, org_path=self.org_path)
             self._synced = None
+            database = self._store.engine.url.database
+            if self._store.dialect == "sqlite" and database and database != ":memory:":
+                self._sqlite_file = Path(database)
         if self._synced != org:  # sync again only when the file changed
             sync_org(self._store, org)
             self._synced = org
