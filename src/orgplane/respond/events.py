@@ -3,6 +3,7 @@ failed (or recovered). Later capabilities (decisions, incidents, the audit) read
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -65,6 +66,37 @@ def record_event(conn: Connection, event: FailureEvent) -> int | None:
     result = conn.execute(statement.returning(events.c.id))
     row = result.first()
     return int(row[0]) if row else None
+
+
+def record_events(conn: Connection, batch: Sequence[FailureEvent]) -> list[int | None]:
+    """Append many events at once, as :func:`record_event` does one by one: same rows, same
+    dedupe rule, ids in order (None where the dedupe key already existed). Events with a
+    dedupe key cost a few statements in all, however many there are; call it under a lock
+    (or a transaction that serialises writers) when several processes record the same keys."""
+    ids: dict[int, int | None] = {}
+    keyed = [(i, e) for i, e in enumerate(batch) if e.dedupe_key is not None]
+    for i, event in enumerate(batch):
+        if event.dedupe_key is None:
+            ids[i] = record_event(conn, event)
+    for start in range(0, len(keyed), 500):
+        chunk = keyed[start : start + 500]
+        keys = [e.dedupe_key for _, e in chunk]
+        existing = set(
+            conn.execute(select(events.c.dedupe_key).where(events.c.dedupe_key.in_(keys))).scalars()
+        )
+        fresh = [(i, e) for i, e in chunk if e.dedupe_key not in existing]
+        now = utcnow()
+        insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        if fresh:
+            statement = insert_(events).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            conn.execute(statement, [{**e.model_dump(), "recorded_at": now} for _, e in fresh])
+        query = select(events.c.dedupe_key, events.c.id).where(events.c.dedupe_key.in_(keys))
+        stored = {key: int(ident) for key, ident in conn.execute(query).all()}
+        for i, event in chunk:
+            fresh_key = event.dedupe_key not in existing
+            existing.add(event.dedupe_key)  # a repeat within the batch is a repeat too
+            ids[i] = stored.get(event.dedupe_key) if fresh_key else None
+    return [ids[i] for i in range(len(batch))]
 
 
 def recent_events(

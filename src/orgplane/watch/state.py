@@ -1,10 +1,10 @@
 """What the watcher remembers in the store: loading a snapshot in one read, and saving a pass's
 findings in one write transaction that records each state transition exactly once.
 
-Saving takes a PostgreSQL advisory lock and re-reads the current states inside the transaction,
-so two watchers on one database serialise their writes and the second sees the first's
-transitions as already made (SQLite serialises on ``BEGIN IMMEDIATE``). Dedupe keys on the
-events make a repeat a no-op as well.
+Saving takes a PostgreSQL advisory lock and re-reads, inside the transaction, the status of
+every subject the pass would move, so two watchers on one database serialise their writes and
+the second sees the first's transitions as already made (SQLite serialises on ``BEGIN
+IMMEDIATE``). Dedupe keys on the events make a repeat a no-op as well.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 
-from orgplane.respond.events import EventKind, FailureEvent, SubjectKind, record_event
+from orgplane.respond.events import EventKind, FailureEvent, SubjectKind, record_events
 from orgplane.store.tables import metric_values, pings, publishes, watch_states, watch_transitions
 from orgplane.watch.inspect import OK_STATUSES, Finding, Prior
 
@@ -183,10 +183,14 @@ def save_findings(
             conn.execute(statement, batch)
     if observed:
         conn.execute(insert(pings), observed)
-    for transition in transitions:
-        event = transition.pop("event")
-        transition["event_id"] = record_event(conn, event) if event else None
     if transitions:
+        with_events = [t for t in transitions if t["event"] is not None]
+        ids = record_events(conn, [t["event"] for t in with_events])
+        for transition, event_id in zip(with_events, ids, strict=True):
+            transition["event_id"] = event_id
+        for transition in transitions:
+            transition.setdefault("event_id", None)
+            del transition["event"]
         conn.execute(insert(watch_transitions), transitions)
     return transitions
 
@@ -203,7 +207,6 @@ _UPDATED = (
     "checked_at",
     "details",
 )
-_COMPARED = ("status", "data_at", "content_hash", "same_content", "last_good_at", "deadline")
 
 
 def _dirty(prior: Prior, finding: Finding) -> bool:
