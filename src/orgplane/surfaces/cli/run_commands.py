@@ -190,8 +190,8 @@ def list_(
         console.print("no runs yet; start one with 'orgplane run start PROCESS BATCH_FILE'")
         return
     table = Table(box=None, pad_edge=False)
+    table.add_column("run", no_wrap=True)
     for header in (
-        "run",
         "state",
         "records",
         "done",
@@ -209,7 +209,7 @@ def list_(
             r["state"],
             str(r["records_total"]),
             *(str(r["records"][k]) for k in ("done", "skipped", "held", "active")),
-            _time(r["started_at"]),
+            r["started_at"].strftime("%Y-%m-%d %H:%M"),
             f"{stopped['record']} / {stopped['stage']}" if stopped else "",
         )
     console.print(table)
