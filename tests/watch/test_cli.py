@@ -84,6 +84,7 @@ def test_check_json_exit_codes_and_shape(org: Path) -> None:
         ("2026-13-45", "is not a valid time"),
         (iso(utcnow() + timedelta(days=1)), "is in the future"),
     ],
+    ids=["naive", "impossible-date", "a-day-ahead"],  # stable ids: the third value is dated
 )
 def test_metric_push_refuses_a_bad_time_in_one_line(org: Path, at: str, says: str) -> None:
     result = orgplane(org, "metric", "push", "leads-booked", "9", "--at", at)
