@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import typer
 from rich.table import Table
@@ -123,7 +123,7 @@ def publish(
         raise typer.Exit(1)
 
 
-def _read_limited(stream: Any) -> bytes:
+def _read_limited(stream: BinaryIO) -> bytes:
     with stream:
         data: bytes = stream.read(MAX_BYTES + 1)
     return data
