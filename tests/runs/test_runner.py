@@ -13,6 +13,7 @@ from orgplane.org.models import Org
 from orgplane.respond.events import recent_events
 from orgplane.runs import Process, check, load_process, run_status, stage
 from orgplane.runs.checkpoints import idempotency_key
+from orgplane.runs.registry import StageSpec
 from orgplane.store.engine import Store
 from orgplane.store.tables import run_checkpoints
 
@@ -187,3 +188,31 @@ def test_stages_registered_in_code(org: Org, store: Store) -> None:
 def test_status_of_unknown_run_is_not_found(store: Store) -> None:
     with pytest.raises(UsageError, match="no run 'nope'"):
         run_status(store, "nope")
+
+
+def test_a_run_is_not_worked_with_other_stages_than_it_started_with(
+    pipe: Process, org: Org, store: Store
+) -> None:
+    run_id = pipe.start(records(2), batch="b1")
+    changed = org.model_copy(
+        update={
+            "processes": {
+                **org.processes,
+                "pipe": org.processes["pipe"].model_copy(
+                    update={
+                        "stages": [
+                            s.model_copy(update={"kind": "pure"})
+                            for s in org.processes["pipe"].stages
+                        ]
+                    }
+                ),
+            }
+        }
+    )
+    # Every stage pure now: the draft stage loses its reconcile, which only effectful ones have.
+    stages = {**pipe.stages, "draft": StageSpec("draft", pipe.stages["draft"].function)}
+    with pytest.raises(
+        UsageError,
+        match="was started by pipe with stages validate \\(pure\\), draft \\(effectful\\)",
+    ):
+        Process(changed, "pipe", stages, store).work(run_id)

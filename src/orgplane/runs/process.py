@@ -128,7 +128,25 @@ class Process:
         worker: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> RunStatus:
-        """Work ``run_id`` as one worker until it is finished, stopped or held; its status."""
+        """Work ``run_id`` as one worker until it is finished, stopped or held; its status.
+
+        Refuses (UsageError) a run of another process, or one started when the process had
+        other stages: its checkpoints would not line up with the stages run now.
+        """
+        with self.store.read() as conn:
+            row = conn.execute(
+                select(runs.c.process_id, runs.c.stages).where(runs.c.id == run_id)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no run {run_id!r}; list them with 'orgplane run list'")
+        declared = [{"name": s.name, "kind": s.kind} for s in self.definition.stages]
+        if row.process_id != self.id or row.stages != declared:
+            stored = ", ".join(f"{s['name']} ({s['kind']})" for s in row.stages)
+            raise UsageError(
+                f"run {run_id} was started by {row.process_id} with stages {stored}; "
+                f"{self.id} now declares {', '.join(f'{s.name} ({s.kind})' for s in self.definition.stages)}: "
+                "finish it with the old declaration or start another --batch"
+            )
         Worker(self, run_id, worker or new_worker_id(), progress).work()
         return run_status(self.store, run_id)
 
