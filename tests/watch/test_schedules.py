@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orgplane.errors import UsageError
 from orgplane.watch.schedules import schedule_status
@@ -101,5 +103,37 @@ def test_down_stays_down_into_the_next_slots_grace() -> None:
     assert status.status == "down"
     assert status.changed_at == at(11, 30)
     assert status.reason.startswith(
-        "the 11:00 push did not arrive by 11:30 and the 15:00 one is due by 15:30"
+        "the 11:00 push did not arrive by 11:30 (grace 30m); the 15:00 one is due by 15:30"
     )
+
+
+def test_a_grace_longer_than_the_gap_between_slots() -> None:
+    every_15 = "*/15 * * * *"
+    grace = timedelta(minutes=21)
+    late = schedule_status(every_15, grace, "UTC", [at(11, 31)], at(12, 0))
+    assert (late.status, late.deadline) == ("late", at(12, 6))  # the 11:45 slot, still in grace
+    down = schedule_status(every_15, grace, "UTC", [at(11, 31)], at(12, 7))
+    assert (down.status, down.changed_at) == ("down", at(12, 6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cron=st.sampled_from([TALLY, "*/15 * * * *", "30 6 * * 1-5", "0 0 1 * *"]),
+    tz=st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]),
+    offsets=st.lists(st.integers(-3 * 24 * 60, 60), max_size=20),
+    minute=st.integers(0, 365 * 24 * 60),
+    grace=st.integers(1, 180),
+)
+def test_any_history_gives_a_status_stamped_no_later_than_now(
+    cron: str, tz: str, offsets: list[int], minute: int, grace: int
+) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minute)
+    pushes = [now + timedelta(minutes=m) for m in offsets]
+    status = schedule_status(cron, timedelta(minutes=grace), tz, pushes, now)
+    assert status.status in ("up", "late", "down")
+    assert status.changed_at <= now + timedelta(minutes=5)
+    if status.status != "down":
+        assert status.deadline is not None and status.deadline > now
+    got = sum(1 for s in status.slots_today if s.arrived is not None)
+    if status.slots_today:
+        assert status.summary.startswith(f"{got} of {len(status.slots_today)} pushes today")

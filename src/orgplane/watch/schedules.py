@@ -103,30 +103,45 @@ def schedule_status(
         return ScheduleStatus(
             "up", _join(reason, summary), first, nxt + grace, last_push, None, slots, summary
         )
-    if now < prev + grace:
-        # Within this slot's grace; but a schedule that is down stays down until a push
-        # arrives (healthchecks), so an earlier missed slot still counts.
-        before = croniter(cron, prev.astimezone(tz)).get_prev(datetime).astimezone(UTC)
-        if _first_in(arrived, before - CLOCK_SKEW, prev - CLOCK_SKEW) is None:
-            reason = (
-                f"the {_hhmm(before, tz)} push did not arrive by {_hhmm(before + grace, tz)} "
-                f"and the {hhmm} one is due by {_hhmm(prev + grace, tz)}"
-            )
-            return ScheduleStatus(
-                "down", _join(reason, summary), before + grace, prev + grace, last_push,
-                before, slots, summary,
-            )  # fmt: skip
-        reason = f"the {hhmm} push is due by {_hhmm(prev + grace, tz)}"
+    # As healthchecks: the schedule is down once the grace of the first slot that no push
+    # covers has run out, and stays down until a push arrives.
+    expected = _first_uncovered(cron, tz, last_push, prev, now, grace)
+    down_at = expected + grace
+    if now < down_at:
+        reason = f"the {_hhmm(expected, tz)} push is due by {_hhmm(down_at, tz)}"
         return ScheduleStatus(
-            "late", _join(reason, summary), prev, prev + grace, last_push, None, slots, summary
+            "late", _join(reason, summary), expected, down_at, last_push, None, slots, summary
         )
     reason = (
-        f"the {hhmm} push did not arrive by {_hhmm(prev + grace, tz)} "
+        f"the {_hhmm(expected, tz)} push did not arrive by {_hhmm(down_at, tz)} "
         f"(grace {format_duration(grace)})"
     )
+    if expected != prev:
+        later = f"due by {_hhmm(prev + grace, tz)}" if now < prev + grace else "missing too"
+        reason += f"; the {hhmm} one is {later}"
     return ScheduleStatus(
-        "down", _join(reason, summary), prev + grace, None, last_push, prev, slots, summary
+        "down", _join(reason, summary), down_at, None, last_push, expected, slots, summary
     )
+
+
+def _first_uncovered(
+    cron: str, tz: ZoneInfo, last_push: datetime | None, prev: datetime, now: datetime,
+    grace: timedelta,
+) -> datetime:  # fmt: skip
+    """The first slot after the last push; with no push known, the latest slot whose grace
+    has run out (or the latest slot, when none has yet)."""
+    if last_push is not None:
+        start = (last_push + CLOCK_SKEW).astimezone(tz)
+        slot: datetime = croniter(cron, start).get_next(datetime).astimezone(UTC)
+        return slot
+    slot = prev
+    earlier = croniter(cron, prev.astimezone(tz))
+    while slot + grace > now:
+        candidate: datetime = earlier.get_prev(datetime).astimezone(UTC)
+        if candidate + grace <= now:
+            return candidate
+        slot = candidate
+    return slot
 
 
 def slots_today(
