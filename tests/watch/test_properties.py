@@ -74,3 +74,31 @@ def test_any_file_on_disk_is_classified(content: bytes, which: int) -> None:
         finding = classify_output(OUTPUTS[which], read_file(path, OUTPUTS[which]), NOW)
     assert finding.status in STATUSES
     assert finding.status != "missing"
+
+
+@settings(max_examples=60, deadline=None)
+@given(contents=st.lists(shaped, min_size=4, max_size=4), glob_too=st.booleans())
+def test_a_whole_pass_over_arbitrary_files_classifies_every_output(
+    contents: list[bytes], glob_too: bool
+) -> None:
+    """The pass (locating, reading, classifying, schedules) over a folder of arbitrary files."""
+    from orgplane.org.models import Org, Seat
+    from orgplane.watch.check import evaluate
+    from orgplane.watch.state import Snapshot
+
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        outputs = {}
+        for output, content in zip(OUTPUTS, contents, strict=True):
+            name = f"{output.id}.{output.format}"
+            (base / name).write_bytes(content)
+            location = f"{output.id}*" if glob_too else name
+            outputs[output.id] = output.model_copy(
+                update={"location": location, "schedule": "0 7,11,15,19 * * *"}
+            )
+        seats = {"dash": Seat(id="dash", title="Analytics", kind="agent")}
+        org = Org(name="p", seats=seats, outputs=outputs, source=base / "org.yaml")
+        findings = evaluate(org, Snapshot(), NOW)
+    assert len(findings) == 2 * len(OUTPUTS)
+    assert {f.status for f in findings if f.subject_kind == "output"} <= STATUSES
+    assert {f.status for f in findings if f.subject_kind == "schedule"} <= {"up", "late", "missed"}
