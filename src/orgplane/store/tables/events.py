@@ -2,27 +2,13 @@
 
 The decision engine, incidents and the weekly audit (later capabilities) read from here;
 ``dedupe_key`` makes recording the same transition twice (two watchers, a retried write) a no-op.
+The kinds of event are listed once, as ``EventKind`` in :mod:`orgplane.respond.events`.
 """
 
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text
 
 from orgplane.store.tables.base import metadata
 from orgplane.store.types import UTCDateTime
-
-EVENT_KINDS = (
-    "crash",
-    "unhandled_error",
-    "handled_error",
-    "in_doubt",
-    "stale",
-    "corrupt",
-    "missing",
-    "invalid",
-    "frozen",
-    "missed_run",
-    "empty_input",
-    "recovered",
-)
 
 events = Table(
     "events",
