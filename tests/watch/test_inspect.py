@@ -254,3 +254,13 @@ def test_a_named_pipe_does_not_hang_the_checker(dash_output: Output, tmp_path: P
     finding = classify(dash_output, tmp_path / "dash.json")
     assert finding.status == "missing"
     assert "is not a regular file" in finding.reason
+
+
+def test_size_limit_is_per_output(dash_output: Output, tmp_path: Path) -> None:
+    body = '{"generated_at": "2026-06-21T07:00:00Z", "pad": "' + "x" * 2000 + '"}'
+    path = write_state(tmp_path / "dash.json", body, NOW)
+    small = dash_output.model_copy(update={"max_bytes": 1000})
+    finding = classify(small, path)
+    assert finding.status == "corrupt"
+    assert "it was not read" in finding.reason
+    assert "it was not read" not in classify(dash_output, path).reason

@@ -55,6 +55,7 @@ SeatId = Annotated[str, Field(pattern=ID_PATTERN)]
 
 DEFAULT_MAX_AGE = timedelta(hours=18)
 DEFAULT_GRACE = timedelta(minutes=30)
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 
 
 class Declared(BaseModel):
@@ -155,6 +156,7 @@ class Output(Declared):
     critical: bool = False
     coverage_seat: SeatId | None = None
     frozen_after: int = Field(default=3, ge=2)
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1)
 
 
 class HandledError(Declared):

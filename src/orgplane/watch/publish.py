@@ -19,7 +19,7 @@ from orgplane.org.models import Org
 from orgplane.store.engine import Store
 from orgplane.store.tables import pings, publishes
 from orgplane.watch.inspect import Finding, Prior, classify_output
-from orgplane.watch.readers import MAX_BYTES, parse_content
+from orgplane.watch.readers import parse_content
 
 T = TypeVar("T")
 
@@ -41,10 +41,10 @@ def publish(store: Store, org: Org, output_id: str, content: bytes, now: datetim
     the flag); content over the size limit is refused with a UsageError.
     """
     output = find_declared(org.outputs, "output", output_id)
-    if len(content) > MAX_BYTES:
+    if len(content) > output.max_bytes:
         raise UsageError(
-            f"the content for {output_id} is {len(content) / 2**20:.1f} MB, over the "
-            f"{MAX_BYTES // 2**20} MB limit; publish a summary, not a dump"
+            f"the content for {output_id} is {len(content) / 2**20:.1f} MB, over its "
+            f"{output.max_bytes / 2**20:.1f} MB limit (max_bytes); publish a summary, not a dump"
         )
     reading = parse_content(content, output, f"the content published for {output_id}", now)
     digest = reading.content_hash or hashlib.sha256(content).hexdigest()

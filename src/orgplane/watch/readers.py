@@ -26,7 +26,6 @@ from ruamel.yaml.constructor import SafeConstructor
 from orgplane.org.models import Output
 from orgplane.watch.timestamps import parse_timestamp
 
-MAX_BYTES = 16 * 1024 * 1024
 """The largest state file orgplane reads; a larger one is reported, not loaded."""
 
 
@@ -61,10 +60,11 @@ def _yaml() -> YAML:
     return loader
 
 
-def read_file(path: str | Path, output: Output, max_bytes: int = MAX_BYTES) -> Reading:
+def read_file(path: str | Path, output: Output) -> Reading:
     """Read and parse the state file at ``path`` for ``output``. Never raises; never reads more
-    than ``max_bytes`` + 1 bytes (a 50 MB file costs one fstat)."""
+    than the output's ``max_bytes`` + 1 bytes (a 50 MB file costs one fstat)."""
     shown = str(path)
+    max_bytes = output.max_bytes
     try:
         # Non-blocking, so a named pipe left at the location cannot hang the watcher.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)

@@ -23,8 +23,8 @@ from orgplane.watch.heartbeats import PingKind, record_heartbeat
 from orgplane.watch.inspect import Finding
 from orgplane.watch.metrics import push_metric
 from orgplane.watch.metrics import scorecard as read_scorecard
+from orgplane.watch.publish import find_declared
 from orgplane.watch.publish import publish as publish_content
-from orgplane.watch.readers import MAX_BYTES
 from orgplane.watch.timestamps import parse_cli_time
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
@@ -104,13 +104,15 @@ def publish(
 ) -> None:
     """Publish an output's content through orgplane; prints its classification (exit 1 if bad)."""
     cli: CliContext = ctx.obj
+    # Read one byte past the output's limit, so publish() can refuse it without us holding more.
+    limit = find_declared(cli.org().outputs, "output", output).max_bytes + 1
     if file is not None:
         try:
-            content = _read_limited(file.open("rb"))
+            content = _read_limited(file.open("rb"), limit)
         except OSError as exc:
             raise UsageError(f"--file {file}: cannot read it: {exc.strerror or exc}") from None
     else:
-        content = _read_limited(sys.stdin.buffer)
+        content = _read_limited(sys.stdin.buffer, limit)
     finding = publish_content(cli.store(), cli.org(), output, content, utcnow())
     if as_json:
         emit_json(finding.as_dict())
@@ -123,9 +125,9 @@ def publish(
         raise typer.Exit(1)
 
 
-def _read_limited(stream: BinaryIO) -> bytes:
+def _read_limited(stream: BinaryIO, limit: int) -> bytes:
     with stream:
-        data: bytes = stream.read(MAX_BYTES + 1)
+        data: bytes = stream.read(limit)
     return data
 
 
