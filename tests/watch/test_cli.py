@@ -4,7 +4,6 @@ the JSON shapes documented in docs/watch.md."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -139,20 +138,3 @@ def test_init_leaves_a_folder_whose_outputs_are_fresh(tmp_path: Path) -> None:
     outputs = [f for f in json.loads(result.stdout)["findings"] if f["subject_kind"] == "output"]
     assert len(outputs) == 7
     assert {f["status"] for f in outputs} == {"fresh"}
-
-
-def test_demo_shows_the_corrupt_analysis_and_the_missed_push(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "orgplane", "demo", "--keep", str(tmp_path / "demo")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "corrupt │ output dash-analysis" in out
-    assert "timestamp generated_at '2026-13-45' is not a valid time" in out
-    assert "missed  │ metric leads-booked" in out
-    assert "STALE" in out
-    assert "stale leads-booked: the " in out and "push did not arrive by" in out

@@ -34,6 +34,10 @@ class CliContext:
             self._org = load_org(self.org_path)
         return self._org
 
+    def forget_org(self) -> None:
+        """Read the org file again on next use (after an edit such as a learning)."""
+        self._org = None
+
     def store(self) -> Store:
         """The migrated store, with the current org file synced into it."""
         if self._store is None:

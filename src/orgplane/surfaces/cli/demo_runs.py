@@ -53,7 +53,7 @@ def step_runs(demo: CliContext) -> None:
             message="LeadMagic briefly unavailable (LM-503); retried with backoff",
         ),
     )
-    demo._org = None  # the org file changed: later steps must read it again
+    demo.forget_org()  # the org file changed: later steps must read it again
     lines = demo.org_path.read_text().splitlines()
     at = next(i for i, line in enumerate(lines) if "LM-503" in line)
     for line in lines[at - 1 : at + 4]:
