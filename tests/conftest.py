@@ -15,7 +15,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from orgplane.org.loader import load_org
+from orgplane.org.models import Org
 from orgplane.org.scaffold import write_example
+from orgplane.store.engine import Store, open_store
+from orgplane.store.sync import sync_org
 
 PG_URL = os.environ.get("ORGPLANE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -74,3 +78,18 @@ def agency(tmp_path: Path) -> Path:
 def example_org_text() -> str:
     source = Path(__file__).parents[1] / "src" / "orgplane" / "examples" / "agency" / "org.yaml"
     return source.read_text()
+
+
+@pytest.fixture
+def org(agency: Path) -> Org:
+    """The declared org the ``store`` fixture syncs; suites override it with their own."""
+    return load_org(agency)
+
+
+@pytest.fixture
+def store(db_url: str, org: Org) -> Iterator[Store]:
+    """A migrated store with ``org`` synced into it, on each backend."""
+    store = open_store(db_url)
+    sync_org(store, org)
+    yield store
+    store.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,19 +24,6 @@ from orgplane.watch.metrics import push_metric, scorecard
 from orgplane.watch.publish import publish
 from orgplane.watch.sample import write_sample_state
 from tests.watch.conftest import iso, write_state
-
-
-@pytest.fixture
-def org(agency: Path) -> Org:
-    return load_org(agency)
-
-
-@pytest.fixture
-def store(db_url: str, org: Org) -> Iterator[Store]:
-    store = open_store(db_url)
-    sync_org(store, org)
-    yield store
-    store.dispose()
 
 
 def dash_events(store: Store) -> list[tuple[str, datetime]]:
