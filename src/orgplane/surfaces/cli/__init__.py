@@ -48,7 +48,13 @@ def global_options(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to `app`.
-    from orgplane.surfaces.cli import demo, org_commands, run_commands, watch_commands  # noqa: F401
+    from orgplane.surfaces.cli import (  # noqa: F401
+        audit_commands,
+        demo,
+        org_commands,
+        run_commands,
+        watch_commands,
+    )
 
 
 _register()
