@@ -1,9 +1,10 @@
 """Checkpoint rows: the buffer a worker fills while it works and commits at the right moments.
 
-Rows of pure stages pile up and go to the store in one commit per stage of a chunk of records
-(repeating a pure stage after a crash is harmless); an effectful stage's intent is committed
-before its effect starts, together with the previous record's result. Every commit first renews
-the worker's lease by compare-and-set, so a worker that lost its records writes nothing.
+Rows of pure stages pile up and go to the store in one commit per chunk of records (repeating a
+pure stage after a crash is harmless); an effectful stage's intent is committed before its
+effect starts, together with the previous record's result. Every commit checks the worker's
+lease by compare-and-set first (renewing it, or settling records only if they are still this
+worker's), so a worker that lost its records writes nothing.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class Buffer:
     lease: timedelta
     holding: int = 0
     seqs: tuple[int, int] = (0, 0)
-    renewed_at: float = 0.0
+    renew_by: float = 0.0  # time.monotonic() when a third of the lease will have passed
     intent: int | None = None
     rows: list[list[Any]] = field(default_factory=list)
     settled: dict[int, str] = field(default_factory=dict)
@@ -105,14 +106,15 @@ class Buffer:
         """Start holding a freshly claimed chunk of records."""
         self.holding = len(seqs)
         self.seqs = (min(seqs), max(seqs))
-        self.renewed_at = time.monotonic()
+        self.renewed(time.monotonic())
 
     def flush(self, *, renew_lease: bool = False) -> None:
         """Commit everything queued, after checking this worker still holds its records.
 
         The whole chunk's lease is renewed (compare-and-set) at every commit of pure rows and
         whenever a third of the lease has passed; a commit of an effectful intent checks just
-        that record. Raises LeaseLost (and writes nothing) if another worker took one over.
+        that record; a commit settling every record still held checks each of them as it
+        settles it. Raises LeaseLost (and writes nothing) if another worker took one over.
         """
         if not (self.rows or self.settled or self.events or self.run_failure or renew_lease):
             return
@@ -120,15 +122,18 @@ class Buffer:
         for row in self.rows:
             row[10] = now if row[10] else None
             row.append(now)
-        due = time.monotonic() - self.renewed_at > self.lease.total_seconds() / 3
+        due = self.due()
+        # Settling every held record checks each of them (compare-and-set on the owner), so a
+        # commit that ends the chunk needs no renewal.
+        ends_chunk = len(self.settled) >= self.holding
         transaction = self.db.sa_transaction() if self.events else self.db.transaction()
         with transaction as cursor:
-            if self.intent is None or due or renew_lease:
+            if (self.intent is None or due or renew_lease) and not ends_chunk:
                 renew(
                     self.db, cursor, self.run_id, self.worker, self.seqs, self.holding, self.lease
                 )
-                self.renewed_at = time.monotonic()
-            elif not self.db.sqlite:
+                self.renewed(time.monotonic())
+            elif self.intent is not None and not self.db.sqlite:
                 still_mine(self.db, cursor, self.run_id, self.worker, self.intent)
             # On SQLite (one machine, one clock) a lease renewed less than a third of its length
             # ago cannot have been taken: claims take expired leases only, and this transaction
@@ -149,6 +154,13 @@ class Buffer:
         self.clear()
         if settled and self.on_settled is not None:
             self.on_settled(settled)
+
+    def renewed(self, at: float) -> None:
+        self.renew_by = at + self.lease.total_seconds() / 3
+
+    def due(self) -> bool:
+        """True when a third of the lease has passed since it was last renewed."""
+        return time.monotonic() > self.renew_by
 
     def clear(self) -> None:
         self.rows.clear()

@@ -42,8 +42,18 @@ class Claim:
 FREE = "state = 'active' AND (lease_until IS NULL OR lease_until < ?)"
 
 
-def claim(db: RawDb, run_id: str, worker: str, limit: int, lease: timedelta) -> Claim:
-    """Take up to ``limit`` free records of a running run, in batch order."""
+def claim(
+    db: RawDb,
+    run_id: str,
+    worker: str,
+    limit: int,
+    lease: timedelta,
+    known: dict[int, Any] | None = None,
+) -> Claim:
+    """Take up to ``limit`` free records of a running run, in batch order.
+
+    ``known`` holds records by seq exactly as decoding their stored input gives them back (the
+    batch this worker just stored): those are not decoded again."""
     now = utcnow()
     with db.transaction() as cursor:
         row = db.one(cursor, "SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -66,10 +76,16 @@ def claim(db: RawDb, run_id: str, worker: str, limit: int, lease: timedelta) -> 
             f"AND seq IN ({', '.join('?' * len(seqs))})",
             (worker, db.ts(now + lease), run_id, *seqs),
         )
+    known = known or {}
     return Claim(
         status,
         [
-            Claimed(int(r[0]), str(r[1]), db.json_out(r[2]), r[3] if r[3] != worker else None)
+            Claimed(
+                int(r[0]),
+                str(r[1]),
+                known[r[0]] if r[0] in known else db.json_out(r[2]),
+                r[3] if r[3] != worker else None,
+            )
             for r in rows
         ],
     )

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from orgplane.errors import NotFoundError, UsageError
 from orgplane.org.models import Org
 from orgplane.org.models import Process as Declared
-from orgplane.runs.records import record_keys, records_digest, to_json
+from orgplane.runs.records import as_stored, record_keys, records_digest, to_json
 from orgplane.runs.registry import StageSpec, import_stage_module
 from orgplane.runs.status import RunStatus, run_status
 from orgplane.runs.worker import Worker, new_worker_id
@@ -103,8 +103,8 @@ class Process:
         Returns when the run is finished, stopped by an error, or left with records held for a
         person. Stage failures never raise: they are in the returned status.
         """
-        run_id = self.start(records, batch=batch)
-        return self.work(run_id, worker=worker, progress=progress)
+        run_id, stored = store_run(self.store, self.definition, records, batch=batch)
+        return self._work(run_id, worker, progress, stored)
 
     def start(self, records: Sequence[Any], *, batch: str | None = None) -> str:
         """Store the run of ``batch`` without working it; see :func:`start_run`."""
@@ -133,6 +133,15 @@ class Process:
         Refuses (UsageError) a run of another process, or one started when the process had
         other stages: its checkpoints would not line up with the stages run now.
         """
+        return self._work(run_id, worker, progress, None)
+
+    def _work(
+        self,
+        run_id: str,
+        worker: str | None,
+        progress: Callable[[int], None] | None,
+        known: dict[int, Any] | None,
+    ) -> RunStatus:
         with self.store.read() as conn:
             row = conn.execute(
                 select(runs.c.process_id, runs.c.stages).where(runs.c.id == run_id)
@@ -147,7 +156,7 @@ class Process:
                 f"{self.id} now declares {', '.join(f'{s.name} ({s.kind})' for s in self.definition.stages)}: "
                 "finish it with the old declaration or start another --batch"
             )
-        Worker(self, run_id, worker or new_worker_id(), progress).work()
+        Worker(self, run_id, worker or new_worker_id(), progress, known).work()
         return run_status(self.store, run_id)
 
 
@@ -159,6 +168,14 @@ def start_run(
     If the run exists with the same records it is reopened (a stopped run becomes running);
     with different records it is a UsageError. Records must be JSON-serialisable.
     """
+    return store_run(store, definition, records, batch=batch)[0]
+
+
+def store_run(
+    store: Store, definition: Declared, records: Sequence[Any], *, batch: str | None = None
+) -> tuple[str, dict[int, Any]]:
+    """:func:`start_run`, also giving the records by seq as the stages will see them (as decoding
+    their stored JSON gives them back), so the worker of this process need not decode them."""
     batch = batch or utcnow().date().isoformat()
     if not batch or len(batch) > 100:
         raise UsageError("a batch id is 1 to 100 characters, e.g. --batch 2026-06-21")
@@ -199,7 +216,7 @@ def start_run(
                 for seq, (key, text) in enumerate(zip(keys, texts, strict=True), start=1)
             ]
             conn.exec_driver_sql(statement.format(marks), rows)
-            return run_id
+            return run_id, _as_stored(records, texts)
         stored = conn.execute(select(runs.c.records_digest).where(runs.c.id == run_id)).scalar_one()
     if stored != digest:
         raise UsageError(
@@ -207,7 +224,14 @@ def start_run(
             "('orgplane run resume') or start another --batch"
         )
     reopen(store, run_id)
-    return run_id
+    return run_id, _as_stored(records, texts)
+
+
+def _as_stored(records: list[Any], texts: list[str]) -> dict[int, Any]:
+    return {
+        seq: as_stored(record, text)
+        for seq, (record, text) in enumerate(zip(records, texts, strict=True), start=1)
+    }
 
 
 def reopen(store: Store, run_id: str, *, process_id: str | None = None) -> None:

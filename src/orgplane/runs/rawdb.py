@@ -79,6 +79,10 @@ class RawDb:
         """
         return Transaction(self)
 
+    def snapshot(self) -> Transaction:
+        """A read transaction (one consistent snapshot, no write lock taken on SQLite)."""
+        return Transaction(self, "BEGIN")
+
     @contextmanager
     def sa_transaction(self) -> Iterator[Any]:
         """A transaction opened through SQLAlchemy, so ``self.sa`` (for :func:`record_event`)
@@ -106,15 +110,16 @@ class RawDb:
 class Transaction:
     """The hot path's transaction (a class, not a generator: it runs once per effectful step)."""
 
-    __slots__ = ("db",)
+    __slots__ = ("begin", "db")
 
-    def __init__(self, db: RawDb) -> None:
+    def __init__(self, db: RawDb, begin: str = "BEGIN IMMEDIATE") -> None:
         self.db = db
+        self.begin = begin
 
     def __enter__(self) -> Any:
         if self.db.sqlite:
             try:
-                self.db.cursor.execute("BEGIN IMMEDIATE")
+                self.db.cursor.execute(self.begin)
             except DRIVER_TROUBLE as exc:
                 raise _store_error(self.db.store.url, exc) from exc
         return self.db.cursor

@@ -132,10 +132,47 @@ def record_keys(records: list[Any], where: str = "batch") -> list[str]:
     return keys
 
 
-# One encoder and decoder for every checkpoint: json.dumps with options builds a new encoder
-# per call, which is a measurable share of a pure stage's cost.
-encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 decode = json.JSONDecoder().decode
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# The C encoder json builds inside every JSONEncoder.encode call, built once: that setup is most
+# of the cost of encoding a small output. Without a markers dict a cycle is a RecursionError
+# (refused like any other value that is not JSON) instead of a ValueError.
+_C_ENCODE = (
+    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+        None, _refuse, json.encoder.encode_basestring, None, ":", ",", False, False, False
+    )
+    if json.encoder.c_make_encoder is not None  # type: ignore[attr-defined]
+    else None
+)
+
+
+def encode(value: Any) -> str:
+    """``value`` as compact JSON text (no NaN or infinities); TypeError, ValueError or
+    RecursionError for a value that is not JSON."""
+    if _C_ENCODE is None or isinstance(value, str):
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def as_stored(value: Any, text: str) -> Any:
+    """What decoding ``text`` (which is ``encode(value)``) gives back, without decoding it when
+    that is certain: a flat dict of str keys and JSON scalars (exact types: no subclasses)
+    decodes to an equal dict, so a shallow copy of it is returned; anything else is decoded."""
+    if type(value) is dict:
+        for k, v in value.items():
+            if type(k) is not str or type(v) not in _SCALARS:
+                return decode(text)
+        return value.copy()
+    return decode(text)
 
 
 def not_json(exc: BaseException) -> str:

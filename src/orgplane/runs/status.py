@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from orgplane.errors import NotFoundError
+from orgplane.runs.rawdb import RawDb
 from orgplane.store.engine import Store
-from orgplane.store.tables import run_checkpoints, run_records, runs
+from orgplane.store.tables import run_records, runs
 
 STAGE_STATES = ("done", "failed", "skipped", "in_doubt", "held", "running", "pending")
 
@@ -91,45 +92,46 @@ class RunStatus:
 
 def run_status(store: Store, run_id: str) -> RunStatus:
     """The status of ``run_id`` as stored now; NotFoundError if there is no such run."""
-    with store.read() as conn:
-        run = conn.execute(select(runs).where(runs.c.id == run_id)).first()
-        if run is None:
+    db = RawDb(store)
+    try:
+        return read_status(db, run_id)
+    finally:
+        db.close()
+
+
+RUN = (
+    "SELECT id, process_id, batch, status, stages, records_total, created_at, finished_at, "
+    "stopped_record, stopped_stage, error FROM runs WHERE id = ?"
+)
+COUNTS = (
+    "SELECT stage, status, count(*), max(updated_at) FROM run_checkpoints WHERE run_id = ? "
+    "GROUP BY stage, status"
+)
+WAITING = (
+    "SELECT r.key, c.stage, c.status, c.idempotency_key, c.error FROM run_records r "
+    "JOIN run_checkpoints c ON c.run_id = r.run_id AND c.seq = r.seq "
+    "WHERE r.run_id = ? AND c.status IN ('in_doubt', 'held') ORDER BY r.seq"
+)
+
+
+def read_status(db: RawDb, run_id: str) -> RunStatus:
+    """:func:`run_status` on a worker's connection, in one read transaction (three queries at
+    most, through the driver: a run's status is read at the end of every ``process.run``)."""
+    with db.snapshot() as cursor:
+        found = db.one(cursor, RUN, (run_id,)).fetchone()
+        if found is None:
             raise NotFoundError(f"no run {run_id!r}; list them with 'orgplane run list'")
-        counts = conn.execute(
-            select(
-                run_checkpoints.c.stage,
-                run_checkpoints.c.status,
-                func.count(),
-                func.max(run_checkpoints.c.updated_at),
-            )
-            .where(run_checkpoints.c.run_id == run_id)
-            .group_by(run_checkpoints.c.stage, run_checkpoints.c.status)
-        ).all()
-        last = max((row[3] for row in counts if row[3] is not None), default=None)
+        counts = [
+            (str(stage), str(status), int(count), db.ts_out(last))
+            for stage, status, count, last in db.one(cursor, COUNTS, (run_id,)).fetchall()
+        ]
         has_waiting = any(row[1] in ("in_doubt", "held") for row in counts)
-        waiting_rows = (
-            []
-            if not has_waiting
-            else conn.execute(
-                select(
-                    run_records.c.key,
-                    run_checkpoints.c.stage,
-                    run_checkpoints.c.status,
-                    run_checkpoints.c.idempotency_key,
-                    run_checkpoints.c.error,
-                )
-                .join(
-                    run_checkpoints,
-                    (run_checkpoints.c.run_id == run_records.c.run_id)
-                    & (run_checkpoints.c.seq == run_records.c.seq),
-                )
-                .where(
-                    run_records.c.run_id == run_id,
-                    run_checkpoints.c.status.in_(("in_doubt", "held")),
-                )
-                .order_by(run_records.c.seq)
-            ).all()
-        )
+        waiting_rows = db.one(cursor, WAITING, (run_id,)).fetchall() if has_waiting else []
+    (_, process_id, batch, run_state, stages_json, total, created, finished, *stopped_at, error) = (
+        found
+    )
+    error = db.json_out(error)
+    last = max((row[3] for row in counts if row[3] is not None), default=None)
     by_stage: dict[str, dict[str, int]] = {}
     for stage, status, count, _ in counts:
         state = "running" if status == "started" else status
@@ -138,41 +140,43 @@ def run_status(store: Store, run_id: str) -> RunStatus:
         bucket = by_stage.setdefault(stage, {})
         bucket[state] = bucket.get(state, 0) + int(count)
     stages = []
-    for declared in run.stages:
+    for declared in db.json_out(stages_json):
         bucket = by_stage.get(declared["name"], {})
-        bucket["pending"] = run.records_total - sum(v for k, v in bucket.items() if k != "pending")
+        bucket["pending"] = int(total) - sum(v for k, v in bucket.items() if k != "pending")
         stages.append(StageCounts(declared["name"], declared["kind"], **bucket))
     stopped = None
-    if run.status == "failed" and run.error:
+    if run_state == "failed" and error:
         stopped = {
-            "record": run.stopped_record,
-            "stage": run.stopped_stage,
-            "error_type": run.error.get("type"),
-            "code": run.error.get("code"),
-            "message": run.error.get("message"),
-            "summary": run.error.get("summary"),
-            "traceback": run.error.get("traceback"),
+            "record": stopped_at[0],
+            "stage": stopped_at[1],
+            "error_type": error.get("type"),
+            "code": error.get("code"),
+            "message": error.get("message"),
+            "summary": error.get("summary"),
+            "traceback": error.get("traceback"),
         }
-    waiting = [
-        Waiting(
-            record=row.key,
-            stage=row.stage,
-            state=row.status,
-            idempotency_key=row.idempotency_key,
-            message=(row.error or {}).get("handled_message") or (row.error or {}).get("message"),
+    waiting = []
+    for key, stage, status, idempotency_key, error in waiting_rows:
+        details = db.json_out(error) or {}
+        waiting.append(
+            Waiting(
+                record=str(key),
+                stage=str(stage),
+                state=str(status),
+                idempotency_key=str(idempotency_key),
+                message=details.get("handled_message") or details.get("message"),
+            )
         )
-        for row in waiting_rows
-    ]
     return RunStatus(
-        run_id=run.id,
-        process_id=run.process_id,
-        batch=run.batch,
-        state=run.status,
-        records_total=run.records_total,
+        run_id=run_id,
+        process_id=str(process_id),
+        batch=str(batch),
+        state=str(run_state),
+        records_total=int(total),
         stages=stages,
-        started_at=run.created_at,
+        started_at=db.ts_out(created),  # type: ignore[arg-type]  # NOT NULL
         last_checkpoint_at=last,
-        finished_at=run.finished_at,
+        finished_at=db.ts_out(finished),
         stopped=stopped,
         waiting=waiting,
     )

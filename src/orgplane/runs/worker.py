@@ -1,10 +1,13 @@
 """One worker working one run: claim records, run their stages in order, checkpoint, repeat.
 
 Per chunk of claimed records the stages run one after another: every record of the chunk goes
-through stage 1 and its checkpoints are committed before any of them enters stage 2. A pure
-stage's checkpoints go in one commit; an effectful stage commits its intent ("started") before
-each call, so a crash mid-effect leaves an intent without a result: the record is *in doubt*,
-and whoever picks it up next asks the stage's reconcile function or holds it for a person.
+through stage 1 before any of them enters stage 2. An effectful stage commits its intent
+("started") before each call, together with every row queued before it, so a record's
+checkpoints are durable before it enters an effectful stage; a crash mid-effect leaves an intent
+without a result: the record is *in doubt*, and whoever picks it up next asks the stage's
+reconcile function or holds it for a person. The checkpoints of consecutive pure stages go in
+one commit (at the next intent or the end of the chunk): a crash before it only repeats pure
+stages, which is harmless, and their outputs are never seen by anything but the next stage.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from orgplane.runs.leases import Claimed, LeaseLost, claim, release, remaining
 from orgplane.runs.outcomes import Item, apply_handled, resolve_in_doubt, stop_run
 from orgplane.runs.policy import Failure, backoff_seconds, match_handled, names_of
 from orgplane.runs.rawdb import RawDb
-from orgplane.runs.records import decode, encode, not_json
+from orgplane.runs.records import as_stored, encode, not_json
 from orgplane.runs.registry import StageContext, StageSpec
 from orgplane.store.types import utcnow
 
@@ -42,8 +45,10 @@ class Worker:
         run_id: str,
         worker_id: str,
         progress: Callable[[int], None] | None = None,
+        known: dict[int, Any] | None = None,
     ) -> None:
         self.process = process
+        self.known = known  # records by seq as stored, when this worker stored the batch
         self.run_id = run_id
         self.worker_id = worker_id
         self.db = RawDb(process.store)
@@ -53,13 +58,19 @@ class Worker:
         self.org_dir = process.org.base_dir
         self.kinds = {s.name: s.kind for s in process.definition.stages}
         self.specs = [process.stages[s.name] for s in process.definition.stages]
+        self.names = [s.name for s in self.specs]
 
     def work(self) -> None:
         """Claim and work chunks until the run is finished, stopped, or held for a person."""
         try:
             while not self.stopped:
                 taken = claim(
-                    self.db, self.run_id, self.worker_id, self.process.chunk, self.process.lease
+                    self.db,
+                    self.run_id,
+                    self.worker_id,
+                    self.process.chunk,
+                    self.process.lease,
+                    self.known,
                 )
                 if taken.run_status != "running":
                     return
@@ -145,7 +156,7 @@ class Worker:
                 if item.active and row is not None and row[0] == "started":
                     resolve_in_doubt(self, item, index, spec)
         self.buffer.flush()
-        names = [s.name for s in self.specs]
+        names = self.names
         for index, spec in enumerate(self.specs):
             effectful = self.kinds[spec.name] == "effectful"
             last = index == len(self.specs) - 1
@@ -160,7 +171,12 @@ class Worker:
                     self.put(item, spec.name, "started", started=True)
                     self.buffer.flush()  # the intent is durable before the effect starts
                 self._run_stage(item, index, spec, last)
-            self.buffer.flush()
+                if not effectful and self.buffer.due():
+                    self.buffer.flush(renew_lease=True)  # a slow pure stage keeps its lease
+            if effectful or last:
+                self.buffer.flush()
+            # A pure stage's rows wait for the next commit: the next effectful stage's first
+            # intent, or the end of the chunk. A crash before it repeats only pure stages.
         if any(item.active for item in items):
             release(self.db, self.run_id, self.worker_id)
         self.buffer.holding = 0
@@ -183,31 +199,36 @@ class Worker:
 
     def context(self, item: Item, stage: str, attempt: int) -> StageContext:
         """What the stage function is told besides its input."""
+        # Positional: this runs once per step, and keywords cost twice as much.
         return StageContext(
-            run_id=self.run_id,
-            record_key=item.key,
-            stage=stage,
-            idempotency_key=self.key_of(item, stage),
-            attempt=attempt,
-            record=item.record,
-            outputs=item.outputs,
-            org_dir=self.org_dir,
+            self.run_id,
+            item.key,
+            stage,
+            self.key_of(item, stage),
+            attempt,
+            item.record,
+            item.outputs,
+            self.org_dir,
         )
 
     def input_of(self, item: Item, index: int) -> Any:
-        return item.record if index == 0 else item.outputs[self.specs[index - 1].name]
+        return item.record if index == 0 else item.outputs[self.names[index - 1]]
 
     def _run_stage(self, item: Item, index: int, spec: StageSpec, last: bool) -> None:
         """Call the stage (with the declared retries) and queue what came of it."""
-        previous = item.rows.get(spec.name)
+        name = spec.name
+        previous = item.rows.get(name)
         attempt = previous[1] if previous else 0
+        key = item.keys.get(name) or self.key_of(item, name)
+        value = item.record if index == 0 else item.outputs[self.names[index - 1]]
         retries = 0
         while True:
             attempt += 1
+            context = StageContext(
+                self.run_id, item.key, name, key, attempt, item.record, item.outputs, self.org_dir
+            )
             try:
-                output = spec.function(
-                    self.input_of(item, index), self.context(item, spec.name, attempt)
-                )
+                output = spec.function(value, context)
             except Exception as exc:
                 failure = Failure.from_exception(exc)
                 handled = match_handled(self.process.definition, names_of(exc))
@@ -215,24 +236,23 @@ class Worker:
                     retries += 1
                     self._sleep(backoff_seconds(handled, retries))
                     continue
-                apply_handled(self, item, index, spec.name, attempt, failure, handled)
+                apply_handled(self, item, index, name, attempt, failure, handled)
                 return
             try:
                 text = encode(output)
             except (TypeError, ValueError, RecursionError) as exc:
-                message = f"stage {spec.name!r} output for record {item.key} {not_json(exc)}"
+                message = f"stage {name!r} output for record {item.key} {not_json(exc)}"
                 failure = Failure("OutputNotJSON", message, None, None)
-                stop_run(self, item, index, spec.name, attempt, failure, None)
+                stop_run(self, item, index, name, attempt, failure, None)
                 return
             # The hot path of every stage: the done row, queued without keyword juggling.
             reconciled = previous[2] if previous else None
-            key = self.key_of(item, spec.name)
-            self.buffer.put(item.seq, spec.name, "done", key, attempt, text, None, reconciled)
-            item.rows[spec.name] = ("done", attempt, reconciled)
+            self.buffer.put(item.seq, name, "done", key, attempt, text, None, reconciled)
+            item.rows[name] = ("done", attempt, reconciled)
             if last:
                 self.settle(item, "done")
             else:
-                item.outputs[spec.name] = decode(text)  # the next stage sees what is stored
+                item.outputs[name] = as_stored(output, text)  # the next stage sees what is stored
             return
 
     def _sleep(self, seconds: float) -> None:
