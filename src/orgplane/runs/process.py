@@ -15,14 +15,14 @@ from types import ModuleType
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from orgplane.errors import NotFoundError, UsageError
 from orgplane.org.models import Org
 from orgplane.org.models import Process as Declared
-from orgplane.runs.records import as_stored, record_keys, records_digest, to_json
+from orgplane.runs.rawdb import RawDb
+from orgplane.runs.records import as_stored, encode, record_keys, records_digest, to_json
 from orgplane.runs.registry import StageSpec, import_stage_module
-from orgplane.runs.status import RunStatus, run_status
+from orgplane.runs.status import RunStatus, read_status
 from orgplane.runs.worker import Worker, new_worker_id
 from orgplane.store.engine import Store
 from orgplane.store.tables import runs
@@ -103,8 +103,12 @@ class Process:
         Returns when the run is finished, stopped by an error, or left with records held for a
         person. Stage failures never raise: they are in the returned status.
         """
-        run_id, stored = store_run(self.store, self.definition, records, batch=batch)
-        return self._work(run_id, worker, progress, stored)
+        db = RawDb(self.store)  # one connection for storing, working and reading the status
+        try:
+            run_id, known = store_run(db, self.definition, records, batch=batch)
+            return self._work(db, run_id, worker, progress, known)
+        finally:
+            db.close()
 
     def start(self, records: Sequence[Any], *, batch: str | None = None) -> str:
         """Store the run of ``batch`` without working it; see :func:`start_run`."""
@@ -133,31 +137,37 @@ class Process:
         Refuses (UsageError) a run of another process, or one started when the process had
         other stages: its checkpoints would not line up with the stages run now.
         """
-        return self._work(run_id, worker, progress, None)
+        db = RawDb(self.store)
+        try:
+            return self._work(db, run_id, worker, progress, None)
+        finally:
+            db.close()
 
     def _work(
         self,
+        db: RawDb,
         run_id: str,
         worker: str | None,
         progress: Callable[[int], None] | None,
         known: dict[int, Any] | None,
     ) -> RunStatus:
-        with self.store.read() as conn:
-            row = conn.execute(
-                select(runs.c.process_id, runs.c.stages).where(runs.c.id == run_id)
-            ).first()
+        with db.snapshot() as cursor:
+            row = db.one(
+                cursor, "SELECT process_id, stages FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
         if row is None:
             raise NotFoundError(f"no run {run_id!r}; list them with 'orgplane run list'")
+        process_id, stages = row[0], db.json_out(row[1])
         declared = [{"name": s.name, "kind": s.kind} for s in self.definition.stages]
-        if row.process_id != self.id or row.stages != declared:
-            stored = ", ".join(f"{s['name']} ({s['kind']})" for s in row.stages)
+        if process_id != self.id or stages != declared:
+            stored = ", ".join(f"{s['name']} ({s['kind']})" for s in stages)
             raise UsageError(
-                f"run {run_id} was started by {row.process_id} with stages {stored}; "
+                f"run {run_id} was started by {process_id} with stages {stored}; "
                 f"{self.id} now declares {', '.join(f'{s.name} ({s.kind})' for s in self.definition.stages)}: "
                 "finish it with the old declaration or start another --batch"
             )
-        Worker(self, run_id, worker or new_worker_id(), progress, known).work()
-        return run_status(self.store, run_id)
+        Worker(self, run_id, worker or new_worker_id(), progress, known, db=db).work()
+        return read_status(db, run_id)
 
 
 def start_run(
@@ -168,14 +178,27 @@ def start_run(
     If the run exists with the same records it is reopened (a stopped run becomes running);
     with different records it is a UsageError. Records must be JSON-serialisable.
     """
-    return store_run(store, definition, records, batch=batch)[0]
+    db = RawDb(store)
+    try:
+        return store_run(db, definition, records, batch=batch)[0]
+    finally:
+        db.close()
+
+
+INSERT_RUN = (
+    "INSERT INTO runs (id, process_id, batch, seat_id, status, stages, records_total, "
+    "records_digest, created_at) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO NOTHING"
+)
+INSERT_RECORD = "INSERT INTO run_records (run_id, seq, key, input, state) VALUES (?, ?, ?, ?, ?)"
 
 
 def store_run(
-    store: Store, definition: Declared, records: Sequence[Any], *, batch: str | None = None
+    db: RawDb, definition: Declared, records: Sequence[Any], *, batch: str | None = None
 ) -> tuple[str, dict[int, Any]]:
-    """:func:`start_run`, also giving the records by seq as the stages will see them (as decoding
-    their stored JSON gives them back), so the worker of this process need not decode them."""
+    """:func:`start_run` on a worker's connection, also giving the records by seq as the stages
+    will see them (as decoding their stored JSON gives them back), so they are not decoded again.
+    """
     batch = batch or utcnow().date().isoformat()
     if not batch or len(batch) > 100:
         raise UsageError("a batch id is 1 to 100 characters, e.g. --batch 2026-06-21")
@@ -188,42 +211,26 @@ def store_run(
     ]
     digest = records_digest(texts)
     run_id = run_id_for(definition.id, batch)
-    with store.write() as conn:
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        created = conn.execute(
-            dialect_insert(runs)
-            .values(
-                id=run_id,
-                process_id=definition.id,
-                batch=batch,
-                seat_id=definition.seat,
-                status="running",
-                stages=[{"name": s.name, "kind": s.kind} for s in definition.stages],
-                records_total=len(records),
-                records_digest=digest,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(runs.c.id)
-        ).first()
-        if created is not None:
+    stages = encode([{"name": s.name, "kind": s.kind} for s in definition.stages])
+    with db.transaction() as cursor:
+        values = (run_id, definition.id, batch, definition.seat, stages, len(records), digest)
+        if db.one(cursor, INSERT_RUN, (*values, db.ts(utcnow()))).rowcount == 1:
             # Straight to the driver with the JSON already made: SQLAlchemy's per-row type
             # processing would double the cost of storing a large batch.
-            statement = "INSERT INTO run_records (run_id, seq, key, input, state) VALUES ({})"
-            marks = ", ".join(["?" if conn.dialect.name == "sqlite" else "%s"] * 5)
             rows = [
                 (run_id, seq, key, text, "active")
                 for seq, (key, text) in enumerate(zip(keys, texts, strict=True), start=1)
             ]
-            conn.exec_driver_sql(statement.format(marks), rows)
+            db.many(cursor, INSERT_RECORD, rows)
             return run_id, _as_stored(records, texts)
-        stored = conn.execute(select(runs.c.records_digest).where(runs.c.id == run_id)).scalar_one()
-    if stored != digest:
+        stored = db.one(cursor, "SELECT records_digest FROM runs WHERE id = ?", (run_id,))
+        same = stored.fetchone()[0] == digest
+    if not same:
         raise UsageError(
             f"run {run_id} exists with different records; resume it with its own records "
             "('orgplane run resume') or start another --batch"
         )
-    reopen(store, run_id)
+    reopen(db.store, run_id)
     return run_id, _as_stored(records, texts)
 
 

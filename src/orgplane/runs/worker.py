@@ -46,12 +46,14 @@ class Worker:
         worker_id: str,
         progress: Callable[[int], None] | None = None,
         known: dict[int, Any] | None = None,
+        *,
+        db: RawDb,
     ) -> None:
         self.process = process
         self.known = known  # records by seq as stored, when this worker stored the batch
         self.run_id = run_id
         self.worker_id = worker_id
-        self.db = RawDb(process.store)
+        self.db = db  # the caller's connection: it opens and closes it
         self.buffer = Buffer(self.db, run_id, worker_id, process.lease, on_settled=progress)
         self.stopped = False
         self.stop_stage: int | None = None
@@ -84,11 +86,8 @@ class Worker:
                 except LeaseLost:
                     self.buffer.clear()  # another worker owns these records now
         finally:
-            try:
-                if self.buffer.holding:  # only after an error: normal chunks end settled
-                    release(self.db, self.run_id, self.worker_id)
-            finally:
-                self.db.close()
+            if self.buffer.holding:  # only after an error: normal chunks end settled
+                release(self.db, self.run_id, self.worker_id)
 
     def _finish_or_wait(self) -> bool:
         with self.db.transaction() as cursor:
@@ -247,7 +246,7 @@ class Worker:
                 return
             # The hot path of every stage: the done row, queued without keyword juggling.
             reconciled = previous[2] if previous else None
-            self.buffer.put(item.seq, name, "done", key, attempt, text, None, reconciled)
+            self.buffer.put_done(item.seq, name, key, attempt, text, reconciled)
             item.rows[name] = ("done", attempt, reconciled)
             if last:
                 self.settle(item, "done")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 
 from orgplane.store.tables.base import metadata
@@ -53,7 +54,15 @@ run_records = Table(
     Column("lease_owner", String(100)),
     Column("lease_until", UTCDateTime),
     UniqueConstraint("run_id", "key"),
-    Index("ix_run_records_claim", "run_id", "state", "seq"),
+    # Partial: only records still to be worked, so settling one removes its entry and claims
+    # scan nothing but claimable records.
+    Index(
+        "ix_run_records_claim",
+        "run_id",
+        "seq",
+        sqlite_where=text("state = 'active'"),
+        postgresql_where=text("state = 'active'"),
+    ),
 )
 
 run_checkpoints = Table(

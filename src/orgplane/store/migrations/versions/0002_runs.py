@@ -47,7 +47,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "seq", name="pk_run_records"),
         sa.UniqueConstraint("run_id", "key", name="uq_run_records_run_id_key"),
     )
-    op.create_index("ix_run_records_claim", "run_records", ["run_id", "state", "seq"])
+    op.create_index(
+        "ix_run_records_claim",
+        "run_records",
+        ["run_id", "seq"],
+        sqlite_where=sa.text("state = 'active'"),
+        postgresql_where=sa.text("state = 'active'"),
+    )
     op.create_table(
         "run_checkpoints",
         sa.Column("run_id", sa.String(200), nullable=False),
