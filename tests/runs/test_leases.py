@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from orgplane.org.models import Org
-from orgplane.runs import check, load_process
+from orgplane.runs import Process, StageContext, check, load_process
 from orgplane.runs.checkpoints import Buffer, idempotency_key
 from orgplane.runs.leases import LeaseLost, claim
 from orgplane.runs.rawdb import RawDb
+from orgplane.runs.registry import StageSpec
 from orgplane.store.engine import Store
-from orgplane.store.tables import run_checkpoints
+from orgplane.store.tables import run_checkpoints, run_records
+from orgplane.store.types import utcnow
 
 from .conftest import records
 from .test_runner import recent_events_of
@@ -65,3 +68,61 @@ def test_a_worker_whose_records_were_taken_writes_nothing(org: Org, store: Store
         fast.close()
     with store.read() as conn:
         assert conn.execute(select(func.count()).select_from(run_checkpoints)).scalar_one() == 0
+
+
+def test_a_slow_chunk_of_pure_stages_keeps_its_lease(org: Org, store: Store) -> None:
+    """Pure rows wait for the end of the chunk, but the lease is renewed whenever a third of it
+    has passed: a chunk slower than the lease is never taken over from a live worker."""
+    seen: list[tuple[str, bool]] = []
+
+    def fetch(record: Any, ctx: StageContext) -> dict[str, Any]:
+        time.sleep(0.1)
+        with store.read() as conn:
+            lease_until = conn.execute(
+                select(run_records.c.lease_until).where(
+                    run_records.c.run_id == ctx.run_id, run_records.c.key == ctx.record_key
+                )
+            ).scalar_one()
+        seen.append((ctx.record_key, lease_until is not None and lease_until > utcnow()))
+        return {"fetched": record["id"]}
+
+    def post(value: Any, ctx: StageContext) -> dict[str, Any]:
+        return {"posted": value["fetched"], "key": ctx.idempotency_key}
+
+    stages = {"fetch": StageSpec("fetch", fetch), "post": StageSpec("post", post)}
+    process = Process(org, "manual", stages, store, lease=SHORT, chunk=6)  # 0.6 s > 0.3 s lease
+    status = process.run(records(6), batch="b1")
+    assert status.state == "finished"
+    assert seen == [(str(i), True) for i in range(1, 7)]
+    assert check(store, status.run_id) == []
+
+
+def test_pure_done_rows_derive_their_idempotency_key(org: Org, store: Store) -> None:
+    """A pure stage's done row stores no idempotency key (it is derived from run, record and
+    stage); the key a stage reads and the key an effectful stage stores are the same function."""
+    keys: dict[str, str] = {}
+
+    def fetch(record: Any, ctx: StageContext) -> Any:
+        keys[f"fetch {ctx.record_key}"] = ctx.idempotency_key
+        return record
+
+    def post(value: Any, ctx: StageContext) -> Any:
+        keys[f"post {ctx.record_key}"] = ctx.idempotency_key
+        return {"ok": True}
+
+    stages = {"fetch": StageSpec("fetch", fetch), "post": StageSpec("post", post)}
+    status = Process(org, "manual", stages, store).run(records(2), batch="b1")
+    assert status.state == "finished"
+    run_id = status.run_id
+    for name in ("fetch", "post"):
+        for key in ("1", "2"):
+            assert keys[f"{name} {key}"] == idempotency_key(run_id, key, name)
+    with store.read() as conn:
+        stored = dict(
+            conn.execute(
+                select(run_checkpoints.c.stage, run_checkpoints.c.idempotency_key).where(
+                    run_checkpoints.c.seq == 1
+                )
+            ).all()
+        )
+    assert stored == {"fetch": None, "post": idempotency_key(run_id, "1", "post")}

@@ -9,7 +9,6 @@ worker's), so a worker that lost its records writes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 from orgplane.respond.events import FailureEvent, record_event
 from orgplane.runs.leases import LeaseLost, renew, still_mine
 from orgplane.runs.rawdb import RawDb
+from orgplane.runs.registry import idempotency_key as idempotency_key  # re-exported
 from orgplane.store.types import utcnow
 
 UPSERT = (
@@ -31,10 +31,12 @@ UPSERT = (
     "updated_at = excluded.updated_at"
 )
 # The hot path's row: a stage done by the runner. Fewer bound parameters than UPSERT (a bound
-# NULL costs about as much as a value): no error, and the intent's started_at is kept.
+# NULL costs about as much as a value): no error, and the intent's started_at and idempotency key
+# are kept. A pure stage's done row has no idempotency key stored (it is derived from the run, the
+# record key and the stage whenever it is needed); every other row has it.
 DONE = (
-    "INSERT INTO run_checkpoints (run_id, seq, stage, status, output, idempotency_key, attempts, "
-    "worker, reconciled, updated_at) VALUES (?, ?, ?, 'done', ?, ?, ?, ?, ?, ?) "
+    "INSERT INTO run_checkpoints (run_id, seq, stage, status, output, attempts, "
+    "worker, reconciled, updated_at) VALUES (?, ?, ?, 'done', ?, ?, ?, ?, ?) "
     "ON CONFLICT (run_id, seq, stage) DO UPDATE SET status = 'done', output = excluded.output, "
     "error = NULL, attempts = excluded.attempts, worker = excluded.worker, "
     "reconciled = excluded.reconciled, updated_at = excluded.updated_at"
@@ -47,11 +49,6 @@ FAIL_RUN = (
     "UPDATE runs SET status = 'failed', stopped_record = ?, stopped_stage = ?, error = ? "
     "WHERE id = ? AND status = 'running'"
 )
-
-
-def idempotency_key(run_id: str, record_key: str, stage: str) -> str:
-    """The stable key of one (run, record, stage): the same on every attempt and every worker."""
-    return hashlib.sha256(f"{run_id}\x00{record_key}\x00{stage}".encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -105,10 +102,10 @@ class Buffer:
         )
 
     def put_done(
-        self, seq: int, stage: str, key: str, attempts: int, output: str, reconciled: str | None
+        self, seq: int, stage: str, attempts: int, output: str, reconciled: str | None
     ) -> None:
         """Queue the row of a stage the runner finished (``output`` is JSON text already)."""
-        self.done.append([self.run_id, seq, stage, output, key, attempts, self.worker, reconciled])
+        self.done.append([self.run_id, seq, stage, output, attempts, self.worker, reconciled])
 
     def settle(self, seq: int, state: str) -> None:
         """Queue the end of a record's part in the run: done, skipped or held."""

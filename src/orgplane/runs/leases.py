@@ -9,7 +9,7 @@ over (it was presumed dead) finds out at its next write and stops, writing nothi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,9 +37,15 @@ class Claim:
 
     run_status: str
     records: list[Claimed]
+    checkpoints: list[Any] = field(default_factory=list)  # rows of CHECKPOINTS
 
 
 FREE = "state = 'active' AND (lease_until IS NULL OR lease_until < ?)"
+# A range on the primary key, not an IN list: the one plan every planner gets right.
+CHECKPOINTS = (
+    "SELECT seq, stage, status, output, attempts, reconciled FROM run_checkpoints "
+    "WHERE run_id = ? AND seq BETWEEN ? AND ?"
+)
 
 
 def claim(
@@ -50,7 +56,8 @@ def claim(
     lease: timedelta,
     known: dict[int, Any] | None = None,
 ) -> Claim:
-    """Take up to ``limit`` free records of a running run, in batch order.
+    """Take up to ``limit`` free records of a running run, in batch order, with the checkpoints
+    stored in their range of seqs (read in the same transaction).
 
     ``known`` holds records by seq exactly as decoding their stored input gives them back (the
     batch this worker just stored): those are not decoded again."""
@@ -76,6 +83,7 @@ def claim(
             f"AND seq IN ({', '.join('?' * len(seqs))})",
             (worker, db.ts(now + lease), run_id, *seqs),
         )
+        checkpoints = db.one(cursor, CHECKPOINTS, (run_id, min(seqs), max(seqs))).fetchall()
     known = known or {}
     return Claim(
         status,
@@ -88,6 +96,7 @@ def claim(
             )
             for r in rows
         ],
+        checkpoints,
     )
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from orgplane.runs.worker import Worker
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """A claimed record while a worker holds it: its stored checkpoints and outputs so far."""
 

@@ -105,8 +105,8 @@ class Process:
         """
         db = RawDb(self.store)  # one connection for storing, working and reading the status
         try:
-            run_id, known = store_run(db, self.definition, records, batch=batch)
-            return self._work(db, run_id, worker, progress, known)
+            run_id, known, created = store_run(db, self.definition, records, batch=batch)
+            return self._work(db, run_id, worker, progress, known, checked=created)
         finally:
             db.close()
 
@@ -150,7 +150,15 @@ class Process:
         worker: str | None,
         progress: Callable[[int], None] | None,
         known: dict[int, Any] | None,
+        *,
+        checked: bool = False,
     ) -> RunStatus:
+        if not checked:  # a run this process just created has its stages by construction
+            self._check(db, run_id)
+        Worker(self, run_id, worker or new_worker_id(), progress, known, db=db).work()
+        return read_status(db, run_id)
+
+    def _check(self, db: RawDb, run_id: str) -> None:
         with db.snapshot() as cursor:
             row = db.one(
                 cursor, "SELECT process_id, stages FROM runs WHERE id = ?", (run_id,)
@@ -166,8 +174,6 @@ class Process:
                 f"{self.id} now declares {', '.join(f'{s.name} ({s.kind})' for s in self.definition.stages)}: "
                 "finish it with the old declaration or start another --batch"
             )
-        Worker(self, run_id, worker or new_worker_id(), progress, known, db=db).work()
-        return read_status(db, run_id)
 
 
 def start_run(
@@ -195,10 +201,10 @@ INSERT_RECORD = "INSERT INTO run_records (run_id, seq, key, input, state) VALUES
 
 def store_run(
     db: RawDb, definition: Declared, records: Sequence[Any], *, batch: str | None = None
-) -> tuple[str, dict[int, Any]]:
+) -> tuple[str, dict[int, Any], bool]:
     """:func:`start_run` on a worker's connection, also giving the records by seq as the stages
-    will see them (as decoding their stored JSON gives them back), so they are not decoded again.
-    """
+    will see them (as decoding their stored JSON gives them back), so they are not decoded again,
+    and whether the run was created now."""
     batch = batch or utcnow().date().isoformat()
     if not batch or len(batch) > 100:
         raise UsageError("a batch id is 1 to 100 characters, e.g. --batch 2026-06-21")
@@ -222,7 +228,7 @@ def store_run(
                 for seq, (key, text) in enumerate(zip(keys, texts, strict=True), start=1)
             ]
             db.many(cursor, INSERT_RECORD, rows)
-            return run_id, _as_stored(records, texts)
+            return run_id, _as_stored(records, texts), True
         stored = db.one(cursor, "SELECT records_digest FROM runs WHERE id = ?", (run_id,))
         same = stored.fetchone()[0] == digest
     if not same:
@@ -231,7 +237,7 @@ def store_run(
             "('orgplane run resume') or start another --batch"
         )
     reopen(db.store, run_id)
-    return run_id, _as_stored(records, texts)
+    return run_id, _as_stored(records, texts), False
 
 
 def _as_stored(records: list[Any], texts: list[str]) -> dict[int, Any]:

@@ -24,22 +24,54 @@ from orgplane.org.models import Org
 STAGE_ATTRIBUTE = "__orgplane_stage__"
 
 
-@dataclass(slots=True)
+def idempotency_key(run_id: str, record_key: str, stage: str) -> str:
+    """The stable key of one (run, record, stage): the same on every attempt and every worker."""
+    return hashlib.sha256(f"{run_id}\x00{record_key}\x00{stage}".encode()).hexdigest()[:32]
+
+
 class StageContext:
-    """What a stage is told besides its input (read it; changing it changes nothing stored).
+    """What a stage is told besides its input (read it; changing it changes nothing stored):
+    ``run_id``, ``record_key``, ``stage``, ``idempotency_key``, ``attempt``, ``record``,
+    ``outputs`` and ``org_dir``.
 
     ``idempotency_key`` is the same every time this (run, record, stage) is attempted, on any
     worker: pass it to the outside system (or keep it beside the effect) so a repeat is harmless.
+    It is computed when first read (most pure stages never read it).
     """
 
-    run_id: str
-    record_key: str
-    stage: str
-    idempotency_key: str
-    attempt: int
-    record: Any
-    outputs: dict[str, Any]
-    org_dir: Path
+    __slots__ = ("_key", "attempt", "org_dir", "outputs", "record", "record_key", "run_id", "stage")
+
+    def __init__(
+        self,
+        run_id: str,
+        record_key: str,
+        stage: str,
+        idempotency_key: str | None,
+        attempt: int,
+        record: Any,
+        outputs: dict[str, Any],
+        org_dir: Path,
+    ) -> None:
+        self.run_id = run_id
+        self.record_key = record_key
+        self.stage = stage
+        self._key = idempotency_key
+        self.attempt = attempt
+        self.record = record
+        self.outputs = outputs
+        self.org_dir = org_dir
+
+    @property
+    def idempotency_key(self) -> str:
+        if self._key is None:
+            self._key = idempotency_key(self.run_id, self.record_key, self.stage)
+        return self._key
+
+    def __repr__(self) -> str:
+        return (
+            f"StageContext(run_id={self.run_id!r}, record_key={self.record_key!r}, "
+            f"stage={self.stage!r}, attempt={self.attempt})"
+        )
 
 
 StageFunction = Callable[[Any, StageContext], Any]

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from orgplane.errors import NotFoundError
 from orgplane.runs.rawdb import RawDb
+from orgplane.runs.registry import idempotency_key as derive_key
 from orgplane.store.engine import Store
 from orgplane.store.tables import run_records, runs
 
@@ -156,14 +157,14 @@ def read_status(db: RawDb, run_id: str) -> RunStatus:
             "traceback": error.get("traceback"),
         }
     waiting = []
-    for key, stage, status, idempotency_key, error in waiting_rows:
+    for key, stage, status, stored_key, error in waiting_rows:
         details = db.json_out(error) or {}
         waiting.append(
             Waiting(
                 record=str(key),
                 stage=str(stage),
                 state=str(status),
-                idempotency_key=str(idempotency_key),
+                idempotency_key=stored_key or derive_key(run_id, str(key), str(stage)),
                 message=details.get("handled_message") or details.get("message"),
             )
         )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from orgplane.respond.events import FailureEvent
 from orgplane.runs.checkpoints import Buffer, idempotency_key
-from orgplane.runs.leases import Claimed, LeaseLost, claim, release, remaining
+from orgplane.runs.leases import Claim, Claimed, LeaseLost, claim, release, remaining
 from orgplane.runs.outcomes import Item, apply_handled, resolve_in_doubt, stop_run
 from orgplane.runs.policy import Failure, backoff_seconds, match_handled, names_of
 from orgplane.runs.rawdb import RawDb
@@ -82,7 +82,7 @@ class Worker:
                     continue
                 self._note_takeovers(taken.records)
                 try:
-                    self._work_chunk(taken.records)
+                    self._work_chunk(taken)
                 except LeaseLost:
                     self.buffer.clear()  # another worker owns these records now
         finally:
@@ -127,17 +127,9 @@ class Worker:
                 )
             )
 
-    def _load(self, records: list[Claimed]) -> list[Item]:
-        items = {r.seq: Item(r.seq, r.key, r.record) for r in records}
-        # A range on the primary key, not an IN list: the one plan every planner gets right.
-        with self.db.transaction() as cursor:
-            rows = self.db.one(
-                cursor,
-                "SELECT seq, stage, status, output, attempts, reconciled FROM run_checkpoints "
-                "WHERE run_id = ? AND seq BETWEEN ? AND ?",
-                (self.run_id, min(items), max(items)),
-            ).fetchall()
-        for seq, stage, status, output, attempts, reconciled in rows:
+    def _load(self, taken: Claim) -> list[Item]:
+        items = {r.seq: Item(r.seq, r.key, r.record) for r in taken.records}
+        for seq, stage, status, output, attempts, reconciled in taken.checkpoints:
             item = items.get(int(seq))
             if item is None:
                 continue  # in the range but claimed by another worker
@@ -146,8 +138,8 @@ class Worker:
                 item.outputs[str(stage)] = self.db.json_out(output)
         return list(items.values())
 
-    def _work_chunk(self, records: list[Claimed]) -> None:
-        items = self._load(records)
+    def _work_chunk(self, taken: Claim) -> None:
+        items = self._load(taken)
         self.buffer.hold([item.seq for item in items])
         for index, spec in enumerate(self.specs):
             for item in items:
@@ -218,7 +210,8 @@ class Worker:
         name = spec.name
         previous = item.rows.get(name)
         attempt = previous[1] if previous else 0
-        key = item.keys.get(name) or self.key_of(item, name)
+        key = item.keys.get(name)  # known for an effectful stage (its intent); else computed
+        # only if the stage reads it
         value = item.record if index == 0 else item.outputs[self.names[index - 1]]
         retries = 0
         while True:
@@ -246,7 +239,7 @@ class Worker:
                 return
             # The hot path of every stage: the done row, queued without keyword juggling.
             reconciled = previous[2] if previous else None
-            self.buffer.put_done(item.seq, name, key, attempt, text, reconciled)
+            self.buffer.put_done(item.seq, name, attempt, text, reconciled)
             item.rows[name] = ("done", attempt, reconciled)
             if last:
                 self.settle(item, "done")

@@ -74,7 +74,7 @@ run_checkpoints = Table(
     Column("status", String(16), nullable=False),
     Column("output", JSON),
     Column("error", JSON),
-    Column("idempotency_key", String(64), nullable=False),
+    Column("idempotency_key", String(64)),  # None on a pure stage's done row: derivable
     Column("attempts", Integer, nullable=False),
     Column("worker", String(100)),
     Column("reconciled", String(16)),

@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("output", sa.JSON()),
         sa.Column("error", sa.JSON()),
-        sa.Column("idempotency_key", sa.String(64), nullable=False),
+        sa.Column("idempotency_key", sa.String(64)),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("worker", sa.String(100)),
         sa.Column("reconciled", sa.String(16)),
