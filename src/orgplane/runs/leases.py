@@ -38,6 +38,7 @@ class Claim:
     run_status: str
     records: list[Claimed]
     checkpoints: list[Any] = field(default_factory=list)  # rows of CHECKPOINTS
+    left: Remaining | None = None  # when nothing was free: what is left of the run
 
 
 FREE = "state = 'active' AND (lease_until IS NULL OR lease_until < ?)"
@@ -57,7 +58,8 @@ def claim(
     known: dict[int, Any] | None = None,
 ) -> Claim:
     """Take up to ``limit`` free records of a running run, in batch order, with the checkpoints
-    stored in their range of seqs (read in the same transaction).
+    stored in their range of seqs (read in the same transaction). When no record is free, says
+    what is left; with nothing active left, the run is finished (or held) in that transaction.
 
     ``known`` holds records by seq exactly as decoding their stored input gives them back (the
     batch this worker just stored): those are not decoded again."""
@@ -75,7 +77,7 @@ def claim(
             (run_id, db.ts(now), limit),
         ).fetchall()
         if not rows:
-            return Claim(status, [])
+            return Claim(status, [], left=_finish_if_done(db, cursor, run_id))
         seqs = [r[0] for r in rows]
         db.one(
             cursor,
@@ -170,3 +172,14 @@ def remaining(db: RawDb, cursor: Any, run_id: str) -> Remaining:
     counts = {str(r[0]): (int(r[1]), r[2]) for r in rows}
     active, expiry = counts.get("active", (0, None))
     return Remaining(active, counts.get("held", (0, None))[0], db.ts_out(expiry))
+
+
+def _finish_if_done(db: RawDb, cursor: Any, run_id: str) -> Remaining:
+    left = remaining(db, cursor, run_id)
+    if left.active == 0:
+        db.one(
+            cursor,
+            "UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status = 'running'",
+            ("held" if left.held else "finished", db.ts(utcnow()), run_id),
+        )
+    return left

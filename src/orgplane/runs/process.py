@@ -10,6 +10,7 @@ again and their stored outputs feed the next stage.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from types import ModuleType
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy import select, update
 from orgplane.errors import NotFoundError, UsageError
 from orgplane.org.models import Org
 from orgplane.org.models import Process as Declared
+from orgplane.runs.leases import Claim, Claimed
 from orgplane.runs.rawdb import RawDb
 from orgplane.runs.records import as_stored, encode, record_keys, records_digest, to_json
 from orgplane.runs.registry import StageSpec, import_stage_module
@@ -105,8 +107,10 @@ class Process:
         """
         db = RawDb(self.store)  # one connection for storing, working and reading the status
         try:
-            run_id, known, created = store_run(db, self.definition, records, batch=batch)
-            return self._work(db, run_id, worker, progress, known, checked=created)
+            worker = worker or new_worker_id()
+            claim_for = (worker, self.chunk, self.lease)
+            stored = store_run(db, self.definition, records, batch=batch, claim_for=claim_for)
+            return self._work(db, stored.run_id, worker, progress, stored)
         finally:
             db.close()
 
@@ -139,7 +143,7 @@ class Process:
         """
         db = RawDb(self.store)
         try:
-            return self._work(db, run_id, worker, progress, None)
+            return self._work(db, run_id, worker, progress)
         finally:
             db.close()
 
@@ -149,13 +153,12 @@ class Process:
         run_id: str,
         worker: str | None,
         progress: Callable[[int], None] | None,
-        known: dict[int, Any] | None,
-        *,
-        checked: bool = False,
+        stored: Stored | None = None,
     ) -> RunStatus:
-        if not checked:  # a run this process just created has its stages by construction
+        if stored is None or not stored.created:  # a run created now has its stages
             self._check(db, run_id)
-        Worker(self, run_id, worker or new_worker_id(), progress, known, db=db).work()
+        known, first = (stored.known, stored.first) if stored else (None, None)
+        Worker(self, run_id, worker or new_worker_id(), progress, known, db=db, first=first).work()
         return read_status(db, run_id)
 
     def _check(self, db: RawDb, run_id: str) -> None:
@@ -186,7 +189,7 @@ def start_run(
     """
     db = RawDb(store)
     try:
-        return store_run(db, definition, records, batch=batch)[0]
+        return store_run(db, definition, records, batch=batch).run_id
     finally:
         db.close()
 
@@ -197,14 +200,35 @@ INSERT_RUN = (
     "ON CONFLICT (id) DO NOTHING"
 )
 INSERT_RECORD = "INSERT INTO run_records (run_id, seq, key, input, state) VALUES (?, ?, ?, ?, ?)"
+INSERT_LEASED = (
+    "INSERT INTO run_records (run_id, seq, key, input, state, lease_owner, lease_until) "
+    "VALUES (?, ?, ?, ?, 'active', ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A run as :func:`store_run` left it: ``known`` holds the records by seq as the stages will
+    see them (as decoding their stored JSON gives them back: they need not be decoded again);
+    ``first`` the records claimed for the worker while creating the run."""
+
+    run_id: str
+    known: dict[int, Any]
+    created: bool
+    first: Claim | None = None
 
 
 def store_run(
-    db: RawDb, definition: Declared, records: Sequence[Any], *, batch: str | None = None
-) -> tuple[str, dict[int, Any], bool]:
-    """:func:`start_run` on a worker's connection, also giving the records by seq as the stages
-    will see them (as decoding their stored JSON gives them back), so they are not decoded again,
-    and whether the run was created now."""
+    db: RawDb,
+    definition: Declared,
+    records: Sequence[Any],
+    *,
+    batch: str | None = None,
+    claim_for: tuple[str, int, timedelta] | None = None,
+) -> Stored:
+    """:func:`start_run` on a worker's connection. ``claim_for`` (worker, chunk, lease): a run
+    created now has its first chunk of records stored already leased to that worker, in the same
+    transaction (what a claim right after would do)."""
     batch = batch or utcnow().date().isoformat()
     if not batch or len(batch) > 100:
         raise UsageError("a batch id is 1 to 100 characters, e.g. --batch 2026-06-21")
@@ -227,8 +251,18 @@ def store_run(
                 (run_id, seq, key, text, "active")
                 for seq, (key, text) in enumerate(zip(keys, texts, strict=True), start=1)
             ]
-            db.many(cursor, INSERT_RECORD, rows)
-            return run_id, _as_stored(records, texts), True
+            known = _as_stored(records, texts)
+            if claim_for is None:
+                db.many(cursor, INSERT_RECORD, rows)
+                return Stored(run_id, known, True)
+            worker, chunk, lease = claim_for
+            until = db.ts(utcnow() + lease)
+            db.many(cursor, INSERT_LEASED, [(*row[:4], worker, until) for row in rows[:chunk]])
+            db.many(cursor, INSERT_RECORD, rows[chunk:])
+            first = [
+                Claimed(s, keys[s - 1], known[s], None) for s in range(1, len(rows[:chunk]) + 1)
+            ]
+            return Stored(run_id, known, True, Claim("running", first))
         stored = db.one(cursor, "SELECT records_digest FROM runs WHERE id = ?", (run_id,))
         same = stored.fetchone()[0] == digest
     if not same:
@@ -237,7 +271,7 @@ def store_run(
             "('orgplane run resume') or start another --batch"
         )
     reopen(db.store, run_id)
-    return run_id, _as_stored(records, texts), False
+    return Stored(run_id, _as_stored(records, texts), False)
 
 
 def _as_stored(records: list[Any], texts: list[str]) -> dict[int, Any]:

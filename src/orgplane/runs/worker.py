@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from orgplane.respond.events import FailureEvent
 from orgplane.runs.checkpoints import Buffer, idempotency_key
-from orgplane.runs.leases import Claim, Claimed, LeaseLost, claim, release, remaining
+from orgplane.runs.leases import Claim, Claimed, LeaseLost, Remaining, claim, release
 from orgplane.runs.outcomes import Item, apply_handled, resolve_in_doubt, stop_run
 from orgplane.runs.policy import Failure, backoff_seconds, match_handled, names_of
 from orgplane.runs.rawdb import RawDb
@@ -48,7 +48,9 @@ class Worker:
         known: dict[int, Any] | None = None,
         *,
         db: RawDb,
+        first: Claim | None = None,
     ) -> None:
+        self.first = first  # records claimed for this worker when it created the run
         self.process = process
         self.known = known  # records by seq as stored, when this worker stored the batch
         self.run_id = run_id
@@ -66,7 +68,7 @@ class Worker:
         """Claim and work chunks until the run is finished, stopped, or held for a person."""
         try:
             while not self.stopped:
-                taken = claim(
+                taken = self.first or claim(
                     self.db,
                     self.run_id,
                     self.worker_id,
@@ -74,11 +76,13 @@ class Worker:
                     self.process.lease,
                     self.known,
                 )
+                self.first = None
                 if taken.run_status != "running":
                     return
                 if not taken.records:
-                    if self._finish_or_wait():
-                        return
+                    if taken.left is None or taken.left.active == 0:
+                        return  # the claim finished the run (or held it)
+                    self._wait(taken.left)
                     continue
                 self._note_takeovers(taken.records)
                 try:
@@ -89,23 +93,12 @@ class Worker:
             if self.buffer.holding:  # only after an error: normal chunks end settled
                 release(self.db, self.run_id, self.worker_id)
 
-    def _finish_or_wait(self) -> bool:
-        with self.db.transaction() as cursor:
-            left = remaining(self.db, cursor, self.run_id)
-            if left.active == 0:
-                status = "held" if left.held else "finished"
-                self.db.one(
-                    cursor,
-                    "UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status = 'running'",
-                    (status, self.db.ts(utcnow()), self.run_id),
-                )
-                return True
+    def _wait(self, left: Remaining) -> None:
         # Records are leased by other workers: wait for them to finish or their leases to expire.
         wait = self.process.lease.total_seconds() / 4
         if left.next_expiry is not None:
             wait = min(wait, max(0.01, (left.next_expiry - utcnow()).total_seconds() + 0.01))
         time.sleep(min(wait, 1.0))
-        return False
 
     def _note_takeovers(self, records: list[Claimed]) -> None:
         dead = {r.previous_owner for r in records if r.previous_owner}
