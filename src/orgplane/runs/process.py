@@ -236,9 +236,12 @@ def store_run(
     if not records:
         raise UsageError(f"batch {batch!r} has no records; give at least one")
     keys = record_keys(records, f"batch {batch!r}")
-    texts = [
-        to_json(r, f"record {k} of batch {batch!r}") for k, r in zip(keys, records, strict=True)
-    ]
+    try:
+        texts = [encode(r) for r in records]
+    except (TypeError, ValueError, RecursionError):  # find which one, for the message
+        for key, record in zip(keys, records, strict=True):
+            to_json(record, f"record {key} of batch {batch!r}")
+        raise
     digest = records_digest(texts)
     run_id = run_id_for(definition.id, batch)
     stages = encode([{"name": s.name, "kind": s.kind} for s in definition.stages])
