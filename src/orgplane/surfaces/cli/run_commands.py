@@ -191,25 +191,22 @@ def list_(
         return
     table = Table(box=None, pad_edge=False)
     table.add_column("run", no_wrap=True)
-    for header in (
-        "state",
-        "records",
-        "done",
-        "skipped",
-        "held",
-        "left",
-        "started",
-        "stopped at",
-    ):
-        table.add_column(header)
+    table.add_column("state", no_wrap=True)
+    table.add_column("records", no_wrap=True)
+    table.add_column("started (UTC)", no_wrap=True)
+    table.add_column("stopped at", overflow="fold")
     for r in runs:
         stopped = r["stopped_at"]
+        counts = r["records"]
+        progress = f"{counts['done']}/{r['records_total']} done"
+        for key, label in (("skipped", "skipped"), ("held", "held"), ("active", "left")):
+            if counts[key]:
+                progress += f", {counts[key]} {label}"
         table.add_row(
             r["run_id"],
             r["state"],
-            str(r["records_total"]),
-            *(str(r["records"][k]) for k in ("done", "skipped", "held", "active")),
-            r["started_at"].strftime("%Y-%m-%d %H:%M"),
+            progress,
+            r["started_at"].strftime("%m-%d %H:%M"),
             f"{stopped['record']} / {stopped['stage']}" if stopped else "",
         )
     console.print(table)
