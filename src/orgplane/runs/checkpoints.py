@@ -157,8 +157,11 @@ class Buffer:
             # holds the write lock, so no claim can land before the intent is committed.
             # Other rows before done rows: a (record, stage) queued twice in one commit can only
             # be an intent or a release followed by its result, never the other way round.
-            self.db.many(cursor, UPSERT, self.rows)
-            self.db.many(cursor, DONE, self.done)
+            if self.db.sqlite:
+                self.db.many(cursor, UPSERT, self.rows)
+                self.db.many(cursor, DONE, self.done)
+            else:  # one statement: on PostgreSQL every statement is a round trip to the server
+                self.db.many(cursor, UPSERT, self.rows + [_as_upsert(row) for row in self.done])
             for state in {*self.settled.values()}:
                 seqs = [seq for seq, s in self.settled.items() if s == state]
                 statement = SETTLE.format(", ".join("?" * len(seqs)))
@@ -189,3 +192,9 @@ class Buffer:
         self.events.clear()
         self.run_failure = None
         self.intent = None
+
+
+def _as_upsert(done: list[Any]) -> list[Any]:
+    """A DONE row as an UPSERT row (which keeps the stored idempotency key and started_at too)."""
+    run_id, seq, stage, output, attempts, worker, reconciled, now = done
+    return [run_id, seq, stage, "done", output, None, None, attempts, worker, reconciled, None, now]
