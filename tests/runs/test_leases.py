@@ -90,10 +90,11 @@ def test_a_slow_chunk_of_pure_stages_keeps_its_lease(org: Org, store: Store) -> 
         return {"posted": value["fetched"], "key": ctx.idempotency_key}
 
     stages = {"fetch": StageSpec("fetch", fetch), "post": StageSpec("post", post)}
-    process = Process(org, "manual", stages, store, lease=SHORT, chunk=6)  # 0.6 s > 0.3 s lease
-    status = process.run(records(6), batch="b1")
+    lease = timedelta(seconds=0.6)
+    process = Process(org, "manual", stages, store, lease=lease, chunk=10)  # 1 s > 0.6 s lease
+    status = process.run(records(10), batch="b1")
     assert status.state == "finished"
-    assert seen == [(str(i), True) for i in range(1, 7)]
+    assert seen == [(str(i), True) for i in range(1, 11)]
     assert check(store, status.run_id) == []
 
 
