@@ -62,7 +62,8 @@ def claim(
     what is left; with nothing active left, the run is finished (or held) in that transaction.
 
     ``known`` holds records by seq exactly as decoding their stored input gives them back (the
-    batch this worker just stored): those are not decoded again."""
+    batch this worker just stored): those are not decoded again, and each is used once (taken
+    out), so a record claimed again is decoded afresh, whatever a stage did to its input."""
     now = utcnow()
     with db.transaction() as cursor:
         row = db.one(cursor, "SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -93,7 +94,7 @@ def claim(
             Claimed(
                 int(r[0]),
                 str(r[1]),
-                known[r[0]] if r[0] in known else db.json_out(r[2]),
+                known.pop(r[0]) if r[0] in known else db.json_out(r[2]),
                 r[3] if r[3] != worker else None,
             )
             for r in rows

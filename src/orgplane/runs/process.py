@@ -263,7 +263,7 @@ def store_run(
             db.many(cursor, INSERT_LEASED, [(*row[:4], worker, until) for row in rows[:chunk]])
             db.many(cursor, INSERT_RECORD, rows[chunk:])
             first = [
-                Claimed(s, keys[s - 1], known[s], None) for s in range(1, len(rows[:chunk]) + 1)
+                Claimed(s, keys[s - 1], known.pop(s), None) for s in range(1, len(rows[:chunk]) + 1)
             ]
             return Stored(run_id, known, True, Claim("running", first))
         stored = db.one(cursor, "SELECT records_digest FROM runs WHERE id = ?", (run_id,))
