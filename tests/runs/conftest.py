@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,8 +12,7 @@ import pytest
 from orgplane.org.loader import load_org
 from orgplane.org.models import Org
 from orgplane.runs import Process, load_process
-from orgplane.store.engine import Store, open_store
-from orgplane.store.sync import sync_org
+from orgplane.store.engine import Store
 
 STAGES_FILE = Path(__file__).parent / "pipeline_stages.py"
 
@@ -92,14 +90,6 @@ def org_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def org(org_file: Path) -> Org:
     return load_org(org_file)
-
-
-@pytest.fixture
-def store(db_url: str, org: Org) -> Iterator[Store]:
-    store = open_store(db_url)
-    sync_org(store, org)
-    yield store
-    store.dispose()
 
 
 @pytest.fixture
