@@ -18,8 +18,9 @@ from orgplane.errors import UsageError
 FORMATS = ".json (a list), .jsonl (one record a line) or .csv (a header row)"
 
 
-def read_batch(path: Path) -> list[Any]:
+def read_batch(path: str | Path) -> list[Any]:
     """The records of a batch file; any problem is one UsageError naming ``file:line``."""
+    path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
