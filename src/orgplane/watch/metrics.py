@@ -15,11 +15,11 @@ from sqlalchemy import insert
 
 from orgplane.errors import UsageError
 from orgplane.org.durations import format_duration, humanize_age
+from orgplane.org.lookup import find_declared
 from orgplane.org.models import Metric, Org
 from orgplane.store.engine import Store
 from orgplane.store.tables import metric_values
 from orgplane.watch.inspect import Finding
-from orgplane.watch.publish import find_declared
 from orgplane.watch.schedules import schedule_status, slots_as_dicts
 from orgplane.watch.state import Snapshot, load_snapshot
 

@@ -8,30 +8,17 @@ while the timestamp keeps moving, the output is ``frozen`` (old data re-stamped 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy import insert, select
 
-from orgplane.errors import NotFoundError, UsageError
+from orgplane.errors import UsageError
+from orgplane.org.lookup import find_declared
 from orgplane.org.models import Org
 from orgplane.store.engine import Store
 from orgplane.store.tables import pings, publishes
 from orgplane.watch.inspect import Finding, Prior, classify_output
 from orgplane.watch.readers import parse_content
-
-T = TypeVar("T")
-
-
-def find_declared(items: Mapping[str, T], kind: str, ident: str) -> T:
-    """The declared ``kind`` named ``ident``, or a NotFoundError listing the ones there are."""
-    if ident not in items:
-        raise NotFoundError(
-            f"{kind} {ident!r} is not declared in the org file; "
-            f"use one of: {', '.join(sorted(items)) or '(none declared)'}"
-        )
-    return items[ident]
 
 
 def publish(store: Store, org: Org, output_id: str, content: bytes, now: datetime) -> Finding:

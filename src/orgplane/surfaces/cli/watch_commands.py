@@ -13,6 +13,7 @@ from rich.table import Table
 
 from orgplane.errors import UsageError
 from orgplane.org.durations import humanize_age, parse_duration
+from orgplane.org.lookup import find_declared
 from orgplane.store.types import utcnow
 from orgplane.surfaces.cli import app
 from orgplane.surfaces.cli.context import CliContext
@@ -23,7 +24,6 @@ from orgplane.watch.heartbeats import PingKind, record_heartbeat
 from orgplane.watch.inspect import Finding
 from orgplane.watch.metrics import push_metric
 from orgplane.watch.metrics import scorecard as read_scorecard
-from orgplane.watch.publish import find_declared
 from orgplane.watch.publish import publish as publish_content
 from orgplane.watch.timestamps import parse_cli_time
 
