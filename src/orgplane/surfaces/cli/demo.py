@@ -35,9 +35,7 @@ def step_org(demo: CliContext) -> None:
     console.print(f"synced into the store at {demo.store().url}")
 
 
-STEPS: list[DemoStep] = [step_org]
-STEPS.append(step_runs)
-STEPS.append(step_watch)
+STEPS: list[DemoStep] = [step_org, step_runs, step_watch]
 
 
 @app.command()

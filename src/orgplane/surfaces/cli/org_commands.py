@@ -14,6 +14,7 @@ from orgplane.org.scaffold import write_example
 from orgplane.surfaces.cli import app
 from orgplane.surfaces.cli.context import CliContext
 from orgplane.surfaces.cli.output import console, emit_json
+from orgplane.watch.sample import fresh_sample_state
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -26,9 +27,7 @@ def init(
 ) -> None:
     """Write a complete, commented example org (org.yaml, stage code, state files) into DIR."""
     org_file = write_example(directory, example, force=force)
-    from orgplane.watch.sample import fresh_sample_state  # state written now, so it is fresh
-
-    fresh_sample_state(org_file)
+    fresh_sample_state(org_file)  # written now, so the example's state files start fresh
     console.print(
         f"wrote [bold]{org_file}[/bold]; next: [bold]orgplane --org {org_file} chart[/bold]"
     )
