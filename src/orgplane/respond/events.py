@@ -58,9 +58,7 @@ def record_event(conn: Connection, event: FailureEvent) -> int | None:
     that caused it or not at all.
     """
     values = {**event.model_dump(), "recorded_at": utcnow()}
-    dialect = conn.dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert_(events).values(**values)
+    statement = _insert(conn).values(**values)
     if event.dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = conn.execute(statement.returning(events.c.id))
@@ -86,9 +84,8 @@ def record_events(conn: Connection, batch: Sequence[FailureEvent]) -> list[int |
         )
         fresh = [(i, e) for i, e in chunk if e.dedupe_key not in existing]
         now = utcnow()
-        insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         if fresh:
-            statement = insert_(events).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            statement = _insert(conn).on_conflict_do_nothing(index_elements=["dedupe_key"])
             conn.execute(statement, [{**e.model_dump(), "recorded_at": now} for _, e in fresh])
         query = select(events.c.dedupe_key, events.c.id).where(events.c.dedupe_key.in_(keys))
         stored = {key: int(ident) for key, ident in conn.execute(query).all()}
@@ -97,6 +94,11 @@ def record_events(conn: Connection, batch: Sequence[FailureEvent]) -> list[int |
             existing.add(event.dedupe_key)  # a repeat within the batch is a repeat too
             ids[i] = stored.get(event.dedupe_key) if fresh_key else None
     return [ids[i] for i in range(len(batch))]
+
+
+def _insert(conn: Connection) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into events in the connection's dialect (for ON CONFLICT DO NOTHING)."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(events)
 
 
 def recent_events(
