@@ -8,8 +8,6 @@ leaves the file exactly as it was.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from orgplane.errors import UsageError
+from orgplane.files import write_atomically
 from orgplane.org.loader import parse_org
 from orgplane.org.models import HandledError, Org
 
@@ -42,16 +41,7 @@ def edit_org_file(path: Path, mutate: Callable[[CommentedMap], None]) -> Org:
     yaml.dump(document, buffer)
     text = buffer.getvalue()
     org = parse_org(text, path)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text.encode("utf-8"))
     return org
 
 

@@ -10,11 +10,11 @@ import csv
 import glob
 import io
 import json
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from orgplane.files import write_atomically
 from orgplane.org.loader import load_org
 from orgplane.org.models import Org, Output
 from orgplane.store.types import utcnow
@@ -55,14 +55,6 @@ def write_sample_state(org: Org, now: datetime, *, only_missing: bool = False) -
         write_atomically(path, sample_content(output, now))
         written.append(path)
     return written
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Replace ``path`` with ``content`` in one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(content)
-    os.replace(temporary, path)
 
 
 def sample_content(output: Output, now: datetime, stamp: str | None = None) -> bytes:

@@ -14,6 +14,7 @@ from datetime import timedelta
 import typer
 from rich.rule import Rule
 
+from orgplane.files import write_atomically
 from orgplane.store.types import utcnow
 from orgplane.surfaces.cli import app
 from orgplane.surfaces.cli.context import CliContext
@@ -21,7 +22,7 @@ from orgplane.surfaces.cli.output import console
 from orgplane.watch.check import check_once
 from orgplane.watch.heartbeats import record_heartbeat
 from orgplane.watch.metrics import push_metric
-from orgplane.watch.sample import write_atomically, write_sample_state
+from orgplane.watch.sample import write_sample_state
 from orgplane.watch.schedules import slot_times, zone
 
 _VALUES = {"leads-booked": 9.0, "ad-spend-pacing": 98.5, "calls-answered": 93.0}
