@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from orgplane.errors import LeaseLost
 from orgplane.runs.rawdb import RawDb
 from orgplane.store.types import utcnow
 
-
-class LeaseLost(Exception):
-    """Another worker took over records this worker was holding (its lease had run out)."""
+__all__ = ["Claim", "Claimed", "LeaseLost", "Remaining", "claim", "release", "renew", "still_mine"]
 
 
 @dataclass(frozen=True)

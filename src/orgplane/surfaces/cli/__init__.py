@@ -13,6 +13,7 @@ import typer
 
 from orgplane.errors import OrgFileError, OrgplaneError
 from orgplane.surfaces.cli.context import CliContext
+from orgplane.surfaces.cli.errors import EXIT_BUG, EXIT_INTERRUPTED, exit_code_for
 from orgplane.surfaces.cli.output import err_console, error_line
 
 app = typer.Typer(
@@ -74,18 +75,18 @@ def main(argv: list[str] | None = None) -> None:
             err_console.print(str(problem), soft_wrap=True, markup=False)
         count = len(exc.problems)
         err_console.print(f"[red]{count} problem{'s' if count != 1 else ''}[/red] in the org file")
-        sys.exit(exc.exit_code)
+        sys.exit(exit_code_for(exc))
     except OrgplaneError as exc:
         if debug:
             raise
         error_line(str(exc))
-        sys.exit(exc.exit_code)
+        sys.exit(exit_code_for(exc))
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # a bug of ours: one line unless --debug
         if debug:
             raise
         error_line(
             f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback)"
         )
-        sys.exit(70)
+        sys.exit(EXIT_BUG)
