@@ -46,7 +46,7 @@ def test_start_status_resume_list(tmp_path: Path, db_url: str, batch_file: Path)
     assert data["started_at"].endswith("+00:00")
 
     listed = json.loads(cli(org_file, db_url, "run", "list", "--json").stdout)
-    assert [(r["run_id"], r["state"]) for r in listed] == [("pipe:b1", "failed")]
+    assert [(r["run_id"], r["state"]) for r in listed["runs"]] == [("pipe:b1", "failed")]
 
     resumed = cli(org_file, db_url, "run", "resume", "pipe:b1", "--json")
     assert resumed.returncode == 0, resumed.stderr

@@ -1,7 +1,10 @@
 """The ``orgplane`` command line: ``orgplane [--org PATH] [--db URL] [--debug] COMMAND``.
 
-Exit codes: 0 ok, 1 findings (something stale, failed, unhandled), 2 bad input or usage.
-Commands live in one module per concern and register themselves on :data:`app`.
+Thin by design: each command parses its arguments, calls one function of
+:mod:`orgplane.service`, and renders the result (a table for people, ``--json`` for programs).
+Commands live in one module per concern and register themselves on :data:`app`; those modules
+import the service and Rich inside the commands, so ``--help`` loads neither.
+Errors become one line and an exit code in :mod:`orgplane.surfaces.cli.errors`.
 """
 
 from __future__ import annotations
@@ -11,10 +14,7 @@ from pathlib import Path
 
 import typer
 
-from orgplane.errors import OrgFileError, OrgplaneError
-from orgplane.surfaces.cli.context import CliContext
-from orgplane.surfaces.cli.errors import EXIT_BUG, EXIT_INTERRUPTED, exit_code_for
-from orgplane.surfaces.cli.output import err_console, error_line
+from orgplane.service.session import Session
 
 app = typer.Typer(
     name="orgplane",
@@ -22,7 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # help text is printed verbatim: "[env: ...]" stays
 )
 
 
@@ -43,7 +43,7 @@ def global_options(
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
 ) -> None:
-    ctx.obj = CliContext.from_options(org, db, debug)
+    ctx.obj = Session.open(org, db)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -62,31 +62,17 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning orgplane errors into one line and an exit code."""
+    """Entry point: run the app, turning every error into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
         # Typer handles usage errors itself (exit 2); our own errors come out of it.
         app(args=args, prog_name="orgplane")
-    except OrgFileError as exc:
+    except SystemExit:
+        raise
+    except BaseException as exc:
         if debug:
             raise
-        for problem in exc.problems:
-            err_console.print(str(problem), soft_wrap=True, markup=False)
-        count = len(exc.problems)
-        err_console.print(f"[red]{count} problem{'s' if count != 1 else ''}[/red] in the org file")
-        sys.exit(exit_code_for(exc))
-    except OrgplaneError as exc:
-        if debug:
-            raise
-        error_line(str(exc))
-        sys.exit(exit_code_for(exc))
-    except KeyboardInterrupt:
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # a bug of ours: one line unless --debug
-        if debug:
-            raise
-        error_line(
-            f"unexpected {type(exc).__name__}: {exc} (run again with --debug for the traceback)"
-        )
-        sys.exit(EXIT_BUG)
+        from orgplane.surfaces.cli.errors import report
+
+        sys.exit(report(exc))

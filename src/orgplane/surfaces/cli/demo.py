@@ -1,41 +1,48 @@
-"""``orgplane demo``: the agency story, end to end, in a throwaway folder on SQLite.
+"""``orgplane demo``: the agency story, end to end, in a throwaway folder and store.
 
-Each concern adds a step (a function taking the demo's CliContext) to :data:`STEPS`; steps run in
-order and narrate what they show.
+The demo never touches a store it was not given on its own command line: ``ORGPLANE_DB`` is
+ignored, and without ``--db`` the store is SQLite inside the demo's folder. Each concern adds a
+step (a function taking the demo's Session) to :data:`STEPS`; steps run in order and narrate.
 """
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.rule import Rule
 
-from orgplane.org.scaffold import write_example
 from orgplane.surfaces.cli import app
-from orgplane.surfaces.cli.context import CliContext
-from orgplane.surfaces.cli.demo_runs import step_runs
-from orgplane.surfaces.cli.demo_watch import step_watch
-from orgplane.surfaces.cli.output import console
 
-DemoStep = Callable[[CliContext], None]
+if TYPE_CHECKING:
+    from orgplane.service.session import Session
+
+DemoStep = Callable[["Session"], None]
 
 
-def step_org(demo: CliContext) -> None:
+def step_org(demo: Session) -> None:
     """Validate the example org and draw its chart."""
-    from orgplane.surfaces.cli.org_commands import chart, validate
+    from rich.rule import Rule
 
-    console.print(Rule("1. The org: seats, owners, outputs, coverage"))
+    from orgplane.surfaces.cli.org_commands import chart, validate
+    from orgplane.surfaces.cli.output import console, esc
+
+    console().print(Rule("1. The org: seats, owners, outputs, coverage"))
     ctx = typer.Context(typer.main.get_command(app), obj=demo)
     validate(ctx, as_json=False)
     chart(ctx, as_json=False)
-    demo.store()  # migrate and sync the declared org into the embedded store
-    console.print(f"synced into the store at {demo.store().url}")
+    store = demo.store()  # migrate and sync the declared org into the demo's store
+    console().print(f"synced into the store at {esc(store.url)}")
 
 
-STEPS: list[DemoStep] = [step_org, step_runs, step_watch]
+def _steps() -> list[DemoStep]:
+    from orgplane.surfaces.cli.demo_runs import step_runs
+    from orgplane.surfaces.cli.demo_watch import step_watch
+
+    return [step_org, step_runs, step_watch]
 
 
 @app.command()
@@ -44,19 +51,33 @@ def demo(
     keep: Path | None = typer.Option(
         None,
         "--keep",
-        help="Write the demo org into this folder and keep it, instead of a temp dir.",
+        help="Write the demo org into this folder (new or empty) and keep it, instead of a temp dir.",
     ),
 ) -> None:
-    """Run the agency story end to end in a throwaway folder (SQLite unless --db is given)."""
-    db = ctx.obj.db if isinstance(ctx.obj, CliContext) else None
-    with tempfile.TemporaryDirectory(prefix="orgplane-demo-") as tmp:
-        folder = keep or Path(tmp)
+    """Run the agency story end to end in a throwaway folder (SQLite in that folder unless
+    --db is given on the command line; ORGPLANE_DB is never used)."""
+    from rich.rule import Rule
+
+    from orgplane.errors import UsageError
+    from orgplane.org.scaffold import write_example
+    from orgplane.service.session import Session
+    from orgplane.surfaces.cli.output import console, esc
+
+    if keep is not None and keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
+        raise UsageError(
+            f"--keep {keep}: the folder is not empty (or not a folder); give a new or empty one"
+        )
+    db = ctx.obj.db if ctx.obj is not None else None  # only a --db typed on this command line
+    with contextlib.ExitStack() as stack:
+        folder = keep or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="orgplane-demo-"))
+        )
         org_file = write_example(folder, "agency", force=True)
-        console.print(f"[bold]orgplane demo[/bold]: the agency example in {folder}")
-        context = CliContext(org_path=org_file, db=db)
-        try:
-            for step in STEPS:
-                step(context)
-        finally:
-            context.close()
-    console.print(Rule("done"))
+        console().print(f"[bold]orgplane demo[/bold]: the agency example in {esc(folder)}")
+        session = Session(
+            org_path=org_file, db=db or f"sqlite:///{folder.resolve() / 'orgplane.db'}"
+        )
+        stack.callback(session.close)
+        for step in _steps():
+            step(session)
+    console().print(Rule("done"))

@@ -5,23 +5,27 @@ without validating records 1 to 16 again."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from rich.rule import Rule
-
-from orgplane.org.edit import add_handled_error
-from orgplane.org.models import HandledError
-from orgplane.runs import load_process, read_batch
-from orgplane.surfaces.cli.context import CliContext
-from orgplane.surfaces.cli.output import console
-from orgplane.surfaces.cli.run_commands import progress_bar, render_status
+if TYPE_CHECKING:
+    from orgplane.service.session import Session
 
 PROCESS = "nick-prospecting"
 BATCH = "2026-06-21"
 
 
-def step_runs(demo: CliContext) -> None:
+def step_runs(demo: Session) -> None:
     """Run the prospecting batch into an unknown error, read its status, learn, resume."""
-    console.print(Rule("Nick's prospecting batch: a mid-batch failure, a checkpoint, a resume"))
+    from rich.rule import Rule
+
+    from orgplane.org.edit import add_handled_error
+    from orgplane.org.models import HandledError
+    from orgplane.service.runs import resume_run, start_run
+    from orgplane.surfaces.cli.output import console, esc, progress_bar
+    from orgplane.surfaces.cli.run_commands import render_status
+
+    out = console()
+    out.print(Rule("Nick's prospecting batch: a mid-batch failure, a checkpoint, a resume"))
     folder = demo.org_path.parent
     simulate = folder / "simulate"
     simulate.mkdir(exist_ok=True)
@@ -30,20 +34,18 @@ def step_runs(demo: CliContext) -> None:
         json.dumps({"17": {"code": "LM-503", "times": 2}})
     )
     calls_log = simulate / "leadmagic-calls.log"
-    records = read_batch(folder / "batches" / f"prospects-{BATCH}.json")
-    store = demo.store()
+    batch_file = folder / "batches" / f"prospects-{BATCH}.json"
 
-    process = load_process(demo.org(), PROCESS, store)
-    console.print(f"running {PROCESS} over {len(records)} prospects, batch {BATCH} ...")
-    with progress_bar(len(records), PROCESS, quiet=False) as progress:
-        status = process.run(records, batch=BATCH, progress=progress)
-    render_status(status, demo)
+    out.print(f"running {PROCESS} over the prospects of batch {BATCH} ...")
+    with progress_bar(quiet=False) as progress:
+        view = start_run(demo, PROCESS, batch_file, batch=BATCH, progress=progress)
+    render_status(view)
 
-    console.print(
+    out.print(
         "\n[bold]the learning[/bold]: LM-503 goes on Nick's handled-errors list in org.yaml "
         "(comments and layout kept), so next time it is retried, not a stall:"
     )
-    org = add_handled_error(
+    add_handled_error(
         demo.org_path,
         PROCESS,
         HandledError(
@@ -57,18 +59,19 @@ def step_runs(demo: CliContext) -> None:
     lines = demo.org_path.read_text().splitlines()
     at = next(i for i, line in enumerate(lines) if "LM-503" in line)
     for line in lines[at - 1 : at + 4]:
-        console.print(f"  [green]{line}[/green]", markup=True, highlight=False)
+        out.print(f"  [green]{esc(line)}[/green]", highlight=False)
 
     calls_before = len(calls_log.read_text().splitlines())
-    process = load_process(org, PROCESS, store)  # re-imports stages/prospecting.py
-    console.print(f"\nresuming {status.run_id} (orgplane run resume {status.run_id}) ...")
-    with progress_bar(len(records), f"resume {PROCESS}", quiet=False, completed=16) as progress:
-        status = process.resume(status.run_id, progress=progress)
+    out.print(
+        f"\nresuming {esc(view.run_id)} ({esc(demo.command('run', 'resume', view.run_id))}) ..."
+    )
+    with progress_bar(quiet=False) as progress:
+        view = resume_run(demo, view.run_id, progress=progress)  # re-imports stages/prospecting.py
     calls = calls_log.read_text().splitlines()[calls_before:]
     validated = sorted({int(line.split()[0]) for line in calls})
-    console.print(
+    out.print(
         f"validate calls during the resume: [bold]{len(calls)}[/bold] "
         f"(records {validated[0]}–{validated[-1]}; record 17 once more after LM-503 was "
         f"retried); records 1–16 were not validated again"
     )
-    render_status(status, demo)
+    render_status(view)

@@ -7,19 +7,17 @@ and says when the last clean push ran).
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import timedelta
 
-import typer
 from rich.rule import Rule
 
 from orgplane.files import write_atomically
+from orgplane.service.session import Session
+from orgplane.service.watch import check, scorecard
 from orgplane.store.types import utcnow
-from orgplane.surfaces.cli import app
-from orgplane.surfaces.cli.context import CliContext
-from orgplane.surfaces.cli.output import console
-from orgplane.watch.check import check_once
+from orgplane.surfaces.cli.output import console, esc
+from orgplane.surfaces.cli.watch_commands import render_findings, render_scorecard
 from orgplane.watch.heartbeats import record_heartbeat
 from orgplane.watch.metrics import push_metric
 from orgplane.watch.sample import write_sample_state
@@ -28,11 +26,13 @@ from orgplane.watch.schedules import slot_times, zone
 _VALUES = {"leads-booked": 9.0, "ad-spend-pacing": 98.5, "calls-answered": 93.0}
 
 
-def step_watch(demo: CliContext) -> None:
-    """Corrupt Dash's timestamp, miss Tally's latest push, then run one check and the scorecard."""
-    from orgplane.surfaces.cli.watch_commands import check, scorecard
+def step_watch(demo: Session) -> None:
+    """Corrupt Dash's timestamp, miss Tally's latest push, then run one check and the scorecard.
 
-    console.print(Rule("Silent failures: a corrupted timestamp and a missed KPI push"))
+    The scenario's history (earlier clean pushes, a failed heartbeat) is written through the
+    core with the times the story needs; what a person sees comes from the service.
+    """
+    console().print(Rule("Silent failures: a corrupted timestamp and a missed KPI push"))
     org, store, now = demo.org(), demo.store(), utcnow()
     write_sample_state(org, now)
 
@@ -55,9 +55,9 @@ def step_watch(demo: CliContext) -> None:
     record_heartbeat(
         store, org, "tally-push", "fail", missed + timedelta(minutes=1), "SourceParseError"
     )
-    check_once(store, org, now)  # a pass before Dash's bad write, so findings know the last good
+    check(demo, now=now)  # a pass before Dash's bad write, so findings know the last good
     local = zone(org.timezone)
-    console.print(
+    console().print(
         f"Tally pushed at {', '.join(s.astimezone(local).strftime('%H:%M') for s in clean)}; "
         f"the {missed.astimezone(local).strftime('%H:%M')} push failed on a source parse error."
     )
@@ -68,14 +68,12 @@ def step_watch(demo: CliContext) -> None:
     document[dash.timestamp or "generated_at"] = "2026-13-45"
     write_atomically(path, json.dumps(document, indent=2).encode())
     readers = ", ".join(f"{s} ({p.protocol})" for s, p in org.consumers_of(dash.id).items())
-    console.print(
-        f"Dash wrote {dash.location} with generated_at '2026-13-45'; it is read by {readers}."
+    console().print(
+        f"Dash wrote {esc(dash.location)} with generated_at '2026-13-45'; it is read by {esc(readers)}."
     )
 
-    ctx = typer.Context(typer.main.get_command(app), obj=demo)
-    console.print("\n[bold]orgplane check[/bold]")
-    with contextlib.suppress(typer.Exit):  # exit 1 is the point: something is not fresh
-        check(ctx, as_json=False)
-    console.print("\n[bold]orgplane scorecard[/bold]")
-    with contextlib.suppress(typer.Exit):
-        scorecard(ctx, as_json=False)
+    console().print("\n[bold]orgplane check[/bold]")
+    report = check(demo)  # not fresh is the point: exit 1 on the command line
+    render_findings(report.findings, report.checked_at)
+    console().print("\n[bold]orgplane scorecard[/bold]")
+    render_scorecard(scorecard(demo))

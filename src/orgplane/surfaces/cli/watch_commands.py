@@ -1,31 +1,20 @@
 """Commands of silent-failure detection: ``check``, ``watch``, ``publish``, ``heartbeat``,
-``metric push`` and ``scorecard``. Thin: every rule lives in :mod:`orgplane.watch`."""
+``metric push`` and ``scorecard``. Thin: every rule lives in :mod:`orgplane.service.watch`."""
 
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from orgplane.errors import UsageError
-from orgplane.org.durations import humanize_age, parse_duration
-from orgplane.org.lookup import find_declared
-from orgplane.store.types import utcnow
 from orgplane.surfaces.cli import app
-from orgplane.surfaces.cli.context import CliContext
-from orgplane.surfaces.cli.output import console, emit_json
-from orgplane.watch.check import check_once
-from orgplane.watch.daemon import Watcher
-from orgplane.watch.heartbeats import PingKind, record_heartbeat
-from orgplane.watch.inspect import Finding
-from orgplane.watch.metrics import push_metric
-from orgplane.watch.metrics import scorecard as read_scorecard
-from orgplane.watch.publish import publish as publish_content
-from orgplane.watch.timestamps import parse_cli_time
+from orgplane.surfaces.cli.errors import EXIT_FINDINGS
+
+if TYPE_CHECKING:
+    from orgplane.service.watch import FindingView, Scorecard
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 _COLOURS = {"fresh": "green", "up": "green", "late": "yellow", "running": "cyan"}
@@ -34,53 +23,60 @@ metric_app = typer.Typer(help="Push scorecard metric values.", no_args_is_help=T
 app.add_typer(metric_app, name="metric")
 
 
+def _status(status: str) -> str:
+    from orgplane.surfaces.cli.output import esc
+
+    colour = _COLOURS.get(status, "red")
+    return f"[{colour}]{esc(status)}[/{colour}]"
+
+
 @app.command()
 def check(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """One pass over every output, schedule, metric and heartbeat. Exit 1 if anything is not fresh."""
-    cli: CliContext = ctx.obj
-    report = check_once(cli.store(), cli.org())
+    from orgplane.service.watch import check as check_pass
+    from orgplane.surfaces.cli.output import console, emit_json
+
+    report = check_pass(ctx.obj)
     if as_json:
-        emit_json(report.as_dict())
+        emit_json(report)
     else:
         render_findings(report.findings, report.checked_at)
         bad = sum(1 for f in report.findings if not f.ok)
-        summary = ", ".join(f"{n} {s}" for s, n in sorted(report.counts().items()))
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items()))
         verdict = "[green]all fresh[/green]" if report.ok else f"[red]{bad} not fresh[/red]"
-        console.print(f"{verdict} ({summary})")
+        console().print(f"{verdict} ({summary})")
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FINDINGS)
 
 
-def render_findings(findings: list[Finding], now: datetime) -> None:
+def render_findings(findings: list[FindingView], now: datetime) -> None:
     """The findings as a table a person reads top to bottom."""
+    from rich.table import Table
+
+    from orgplane.surfaces.cli.output import console, esc
+
     table = Table(show_lines=False, pad_edge=False)
     for column in ("status", "what", "seat", "last good", "why"):
         table.add_column(column, overflow="fold")
     for finding in findings:
-        colour = _COLOURS.get(finding.status, "red")
         table.add_row(
-            f"[{colour}]{finding.status}[/{colour}]",
-            f"{finding.subject_kind} {finding.subject_id}",
-            finding.seat or "",
+            _status(finding.status),
+            esc(f"{finding.subject_kind} {finding.subject_id}"),
+            esc(finding.seat or ""),
             _ago(finding.last_good_at, now, short=True),
-            finding.reason,
+            esc(finding.reason),
         )
-    console.print(table)
+    console().print(table)
 
 
 def _ago(moment: datetime | None, now: datetime, *, short: bool = False) -> str:
+    from orgplane.org.durations import humanize_age
+
     if moment is None:
         return "never"
     if short:
         return f"{humanize_age(now - moment)} ago"
     return f"{moment.strftime('%Y-%m-%d %H:%M')} UTC ({humanize_age(now - moment)} ago)"
-
-
-def _duration_option(text: str, option: str) -> timedelta:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise UsageError(f"{option}: {exc}") from None
 
 
 @app.command()
@@ -89,10 +85,14 @@ def watch(
     interval: str = typer.Option("30s", "--interval", help="Time between passes, e.g. 30s, 5m."),
 ) -> None:
     """Run check passes until SIGTERM; record each transition once as a failure event."""
-    cli: CliContext = ctx.obj
-    every = _duration_option(interval, "--interval")
-    cli.org()  # a missing or broken org file is bad input now, not a log line later
-    Watcher(cli.org_path, cli.db, every).run()
+    import logging
+
+    from orgplane.service.watch import watch as run_watcher
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    run_watcher(ctx.obj, interval)
 
 
 @app.command()
@@ -103,32 +103,21 @@ def publish(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Publish an output's content through orgplane; prints its classification (exit 1 if bad)."""
-    cli: CliContext = ctx.obj
-    # Read one byte past the output's limit, so publish() can refuse it without us holding more.
-    limit = find_declared(cli.org().outputs, "output", output).max_bytes + 1
-    if file is not None:
-        try:
-            content = _read_limited(file.open("rb"), limit)
-        except OSError as exc:
-            raise UsageError(f"--file {file}: cannot read it: {exc.strerror or exc}") from None
-    else:
-        content = _read_limited(sys.stdin.buffer, limit)
-    finding = publish_content(cli.store(), cli.org(), output, content, utcnow())
+    from orgplane.service.watch import publish as publish_content
+    from orgplane.surfaces.cli.output import console, emit_json, esc
+
+    result = publish_content(ctx.obj, output, file if file is not None else sys.stdin.buffer)
     if as_json:
-        emit_json(finding.as_dict())
+        emit_json(result)
     else:
-        colour = _COLOURS.get(finding.status, "red")
-        console.print(
-            f"published {output} ({len(content)} bytes): [{colour}]{finding.status}[/{colour}] {finding.reason}"
+        finding = result.finding
+        console().print(
+            f"published {esc(output)} ({result.size} bytes): {_status(finding.status)} "
+            f"{esc(finding.reason)}",
+            soft_wrap=True,
         )
-    if not finding.ok:
-        raise typer.Exit(1)
-
-
-def _read_limited(stream: BinaryIO, limit: int) -> bytes:
-    with stream:
-        data: bytes = stream.read(limit)
-    return data
+    if not result.finding.ok:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
 @app.command()
@@ -138,14 +127,17 @@ def heartbeat(
     start: bool = typer.Option(False, "--start", help="The job is starting."),
     fail: bool = typer.Option(False, "--fail", help="The job failed."),
     note: str | None = typer.Option(None, "--note", help="A word on what happened."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Report that a scheduled job started, succeeded (the default) or failed."""
-    cli: CliContext = ctx.obj
-    if start and fail:
-        raise UsageError("--start and --fail exclude each other; give one (or neither for success)")
-    kind: PingKind = "start" if start else "fail" if fail else "success"
-    record_heartbeat(cli.store(), cli.org(), name, kind, utcnow(), note)
-    console.print(f"heartbeat {name}: {kind}")
+    from orgplane.service.watch import heartbeat as record
+    from orgplane.surfaces.cli.output import console, emit_json, esc
+
+    result = record(ctx.obj, name, start=start, fail=fail, note=note)
+    if as_json:
+        emit_json(result)
+    else:
+        console().print(f"heartbeat {esc(result.name)}: {result.kind}")
 
 
 @metric_app.command("push")
@@ -156,56 +148,72 @@ def metric_push(
     at: str | None = typer.Option(
         None, "--at", help="When it was measured, ISO 8601 with an offset (default: now)."
     ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Push one value of a scorecard metric."""
-    cli: CliContext = ctx.obj
-    now = utcnow()
-    try:
-        measured = parse_cli_time(at, now) if at is not None else now
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    push_metric(cli.store(), cli.org(), metric, value, measured, now)
-    console.print(f"pushed {metric} = {value:g} at {measured.isoformat(timespec='seconds')}")
+    from orgplane.service.watch import push_metric
+    from orgplane.surfaces.cli.output import console, emit_json, esc
+
+    result = push_metric(ctx.obj, metric, value, at=at)
+    if as_json:
+        emit_json(result)
+    else:
+        console().print(
+            f"pushed {esc(result.metric)} = {result.value:g} at "
+            f"{result.at.isoformat(timespec='seconds')}"
+        )
 
 
 @app.command()
 def scorecard(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Each metric's value, target, owner, last clean push and stale mark. Exit 1 if any is stale."""
-    cli: CliContext = ctx.obj
-    now = utcnow()
-    rows = read_scorecard(cli.store(), cli.org(), now)
-    stale = any(r["stale"] for r in rows)
+    from orgplane.service.watch import scorecard as read_scorecard
+    from orgplane.surfaces.cli.output import emit_json
+
+    card = read_scorecard(ctx.obj)
     if as_json:
-        emit_json({"ok": not stale, "at": now, "metrics": rows})
+        emit_json(card)
     else:
-        _render_scorecard(rows, now)
-    if stale:
-        raise typer.Exit(1)
+        render_scorecard(card)
+    if not card.ok:
+        raise typer.Exit(EXIT_FINDINGS)
 
 
-def _render_scorecard(rows: list[dict[str, Any]], now: datetime) -> None:
+def render_scorecard(card: Scorecard) -> None:
+    """The scorecard as a table, then a line per stale metric."""
+    from rich.table import Table
+
+    from orgplane.surfaces.cli.output import console, esc
+
     table = Table(pad_edge=False)
     for column in ("metric", "value", "target", "owner", "last clean push", "stale", "pushes"):
         table.add_column(column, overflow="fold")
-    for row in rows:
-        unit = row["unit"] or ""
-        value = "—" if row["value"] is None else f"{row['value']:g}{unit}"
+    for row in card.metrics:
+        unit = row.unit or ""
+        value = "—" if row.value is None else f"{row.value:g}{unit}"
         target = ""
-        if row["target"] is not None:
-            sign = "≥" if row["direction"] == "at_least" else "≤"
-            met = {True: " [green]met[/green]", False: " [red]missed[/red]"}.get(row["met"], "")
-            target = f"{sign} {row['target']:g}{unit}{met}"
-        mark = "[red]STALE[/red]" if row["stale"] else ""
+        if row.target is not None:
+            sign = "≥" if row.direction == "at_least" else "≤"
+            met = (
+                ""
+                if row.met is None
+                else " [green]met[/green]"
+                if row.met
+                else " [red]missed[/red]"
+            )
+            target = f"{sign} {esc(f'{row.target:g}{unit}')}{met}"
         table.add_row(
-            row["metric"],
-            value,
+            esc(row.metric),
+            esc(value),
             target,
-            row["owner"],
-            _ago(row["last_clean_push"], now),
-            mark,
-            row["summary"] or row["reason"],
+            esc(row.owner),
+            _ago(row.last_clean_push, card.at),
+            "[red]STALE[/red]" if row.stale else "",
+            esc(row.summary or row.reason),
         )
-    console.print(table)
-    for row in rows:
-        if row["stale"]:
-            console.print(f"[red]stale[/red] {row['metric']}: {row['reason']}")
+    console().print(table)
+    for row in card.metrics:
+        if row.stale:
+            console().print(
+                f"[red]stale[/red] {esc(row.metric)}: {esc(row.reason)}", soft_wrap=True
+            )

@@ -1,0 +1,164 @@
+"""Use cases over the declared org: init, validate, chart, readiness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from orgplane.errors import OrgFileError
+from orgplane.service.models import Result
+from orgplane.service.session import Session
+
+
+class Initialised(Result):
+    """An example org written to disk."""
+
+    org_file: str
+    example: str
+    state_files: list[str]
+
+
+def init_org(directory: Path, example: str = "agency", *, force: bool = False) -> Initialised:
+    """Write the shipped ``example`` into ``directory`` with fresh state files; UsageError if
+    org.yaml exists there (unless ``force``) or the example is unknown."""
+    from orgplane.org.scaffold import write_example
+    from orgplane.watch.sample import fresh_sample_state
+
+    org_file = write_example(directory, example, force=force)
+    written = fresh_sample_state(org_file)  # written now, so the example's state starts fresh
+    return Initialised(
+        org_file=str(org_file), example=example, state_files=[str(p) for p in written]
+    )
+
+
+class ProblemView(Result):
+    """One problem of the org file, where it is and its fix."""
+
+    path: str
+    line: int
+    message: str
+
+
+class Validation(Result):
+    """The outcome of validating the org file: the counts when ok, every problem when not."""
+
+    ok: bool
+    problems: list[ProblemView]
+    org: str | None = None
+    seats: int | None = None
+    outputs: int | None = None
+    processes: int | None = None
+    metrics: int | None = None
+
+
+def validate(session: Session) -> Validation:
+    """Load the org file and report every problem in one pass (never raises OrgFileError)."""
+    try:
+        org = session.org()
+    except OrgFileError as exc:
+        problems = [ProblemView(path=p.path, line=p.line, message=p.message) for p in exc.problems]
+        return Validation(ok=False, problems=problems)
+    return Validation(
+        ok=True,
+        problems=[],
+        org=org.name,
+        seats=len(org.seats),
+        outputs=len(org.outputs),
+        processes=len(org.processes),
+        metrics=len(org.metrics),
+    )
+
+
+class ChartOutput(Result):
+    """An output on the chart: who reads it and whether its failure response is written down."""
+
+    id: str
+    critical: bool
+    coverage_seat: str | None
+    consumers: dict[str, str]
+    has_coverage: bool
+
+
+class ChartSeat(Result):
+    """A seat on the chart with the seats that report to it."""
+
+    id: str
+    title: str
+    kind: Literal["human", "agent"]
+    holder: str | None
+    owner: str | None
+    status: Literal["active", "retired"]
+    capabilities: list[str]
+    redistributed: dict[str, str]
+    outputs: list[ChartOutput]
+    processes: list[str]
+    reports: list[ChartSeat]
+
+
+class ChartSummary(Result):
+    seats: int
+    active_agents: int
+    active_humans: int
+    retired: int
+    critical_outputs: int
+    critical_outputs_covered: int
+
+
+class Chart(Result):
+    """The reporting tree of the org (the ``orgplane chart --json`` shape)."""
+
+    org: str
+    seats: list[ChartSeat]
+    summary: ChartSummary
+
+
+def chart(session: Session) -> Chart:
+    """The org chart: roots are seats that report to nobody declared."""
+    from orgplane.org.chart import chart_data
+
+    return Chart.model_validate(chart_data(session.org()))
+
+
+Question = Literal["checkpoints", "downstream", "decision", "learning", "seat"]
+
+QUESTIONS: dict[str, str] = {
+    "checkpoints": "where are the checkpoints?",
+    "downstream": "what does the downstream seat do?",
+    "decision": "who decides, and how fast?",
+    "learning": "what enters the system?",
+    "seat": "is the seat still needed?",
+}
+
+
+class GapView(Result):
+    """One question the org's written-down failure response does not answer, and the fix."""
+
+    subject_kind: Literal["process", "output", "seat"]
+    subject_id: str
+    question: Question
+    question_text: str
+    message: str
+
+
+class Readiness(Result):
+    """The readiness audit: ``ok`` when every process and output has its failure response."""
+
+    ok: bool
+    gaps: list[GapView]
+
+
+def readiness(session: Session) -> Readiness:
+    """Ask the audit's five questions of every process, output and seat of the org."""
+    from orgplane.org.readiness import readiness_gaps
+
+    gaps = [
+        GapView(
+            subject_kind=g.subject_kind,
+            subject_id=g.subject_id,
+            question=g.question,
+            question_text=QUESTIONS[g.question],
+            message=g.message,
+        )
+        for g in readiness_gaps(session.org())
+    ]
+    return Readiness(ok=not gaps, gaps=gaps)

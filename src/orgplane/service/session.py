@@ -1,0 +1,87 @@
+"""The session a use case acts on: which org file, which store, both opened on first use.
+
+A session replaces what each surface used to assemble for itself. It loads the org once, opens
+the store once (migrating it to the current schema), and syncs the org into the store only when
+the org differs from the last one synced, so a read command writes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importing the store costs SQLAlchemy; commands that never open it skip it
+    from orgplane.org.models import Org
+    from orgplane.store.engine import Store
+
+DEFAULT_ORG = "org.yaml"
+
+
+@dataclass
+class Session:
+    """The org file and the store of one use case, each loaded on first use and kept.
+
+    ``db`` None means ``ORGPLANE_DB``, else SQLite beside the org file.
+    """
+
+    org_path: Path
+    db: str | None = None
+    _org: Org | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+    explicit_org: bool = field(default=False, repr=False)
+    _synced: bool = field(default=False, repr=False)
+
+    @classmethod
+    def open(cls, org: str | Path | None = None, db: str | None = None) -> Session:
+        """A session on ``org`` (else ``ORGPLANE_ORG``, else ``./org.yaml``) and ``db``."""
+        chosen = org or os.environ.get("ORGPLANE_ORG")
+        return cls(org_path=Path(chosen or DEFAULT_ORG), db=db, explicit_org=bool(chosen))
+
+    def org(self) -> Org:
+        """The declared org, loaded on first use; OrgFileError if the file has problems."""
+        if self._org is None:
+            from orgplane.org.loader import load_org
+
+            self._org = load_org(self.org_path)
+        return self._org
+
+    def forget_org(self) -> None:
+        """Read the org file again on next use (after an edit such as a learning)."""
+        self._org = None
+        self._synced = False
+
+    def store(self) -> Store:
+        """The migrated store, with the current org synced into it if it changed."""
+        if self._store is None:
+            from orgplane.store.engine import open_store
+
+            self._store = open_store(self.db, org_path=self.org_path)
+            self._synced = False
+        if not self._synced:
+            from orgplane.store.sync import ensure_synced
+
+            ensure_synced(self._store, self.org())
+            self._synced = True
+        return self._store
+
+    def command(self, *args: str) -> str:
+        """The orgplane command line that acts on this session's org, for messages to a person."""
+        words = ["orgplane"]
+        if self.explicit_org or self.org_path != Path(DEFAULT_ORG):
+            words += ["--org", str(self.org_path)]
+        return " ".join([*words, *(shlex.quote(a) for a in args)])
+
+    def close(self) -> None:
+        """Release the store's connections; the session may be used again afterwards."""
+        if self._store is not None:
+            self._store.dispose()
+            self._store = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
