@@ -9,15 +9,58 @@ from subprocess import CompletedProcess
 
 import pytest
 
+from orgplane.org.loader import load_org
+from orgplane.org.scaffold import write_example
+from orgplane.store.engine import open_store
+from orgplane.store.sync import sync_org
 from tests.surfaces.cli_helpers import orgplane
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[CompletedProcess[str], Path]:
+def users_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user's own store, holding another org, named by ORGPLANE_DB while the demo runs."""
+    folder = tmp_path_factory.mktemp("users")
+    org_file = write_example(folder / "org", "agency")
+    org_file.write_text(org_file.read_text().replace("name: Sneeze It", "name: Real Customer"))
+    store = open_store(f"sqlite:///{folder / 'real.db'}")
+    sync_org(store, load_org(org_file))
+    store.dispose()
+    return folder / "real.db"
+
+
+@pytest.fixture(scope="module")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, users_store: Path
+) -> tuple[CompletedProcess[str], Path]:
     folder = tmp_path_factory.mktemp("demo")
-    result = orgplane("demo", "--keep", str(folder), timeout=300)
+    before = _files_beside(users_store)
+    result = orgplane(
+        "demo", "--keep", str(folder), env={"ORGPLANE_DB": f"sqlite:///{users_store}"}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert _files_beside(users_store) == before, "the demo touched the store in ORGPLANE_DB"
     return result, folder
+
+
+def _files_beside(db: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(db.parent.iterdir()) if p.is_file()}
+
+
+def test_the_demo_leaves_orgplane_db_byte_for_byte_untouched(
+    demo: tuple[CompletedProcess[str], Path], users_store: Path
+) -> None:
+    # The fixture compared every file beside the user's store; the demo's own is in its folder.
+    _, folder = demo
+    assert (folder / "orgplane.db").exists()
+    assert f"sqlite:///{folder.resolve()}/orgplane.db" in demo[0].stdout.replace("\n", "")
+
+
+def test_keep_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine\n")
+    result = orgplane("demo", "--keep", str(tmp_path))
+    assert result.returncode == 2
+    assert "not empty" in result.stderr and "Traceback" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
 def test_the_org_is_validated_and_drawn(demo: tuple[CompletedProcess[str], Path]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from orgplane.store.types import utcnow
+from tests.surfaces.cli_helpers import orgplane as run_cli
 from tests.watch.conftest import iso, write_state
 
 ORG = """
@@ -43,13 +44,7 @@ def org(tmp_path: Path) -> Path:
 
 
 def orgplane(org: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orgplane", "--org", str(org), *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=60,
-    )
+    return run_cli("--org", str(org), *args, input=stdin)
 
 
 def test_check_json_exit_codes_and_shape(org: Path) -> None:
