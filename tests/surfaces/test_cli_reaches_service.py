@@ -38,7 +38,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "checkpoint": ["checkpoint", "{run}", "m1", "fetch", "--done"],
     "check": ["check"],
     "watch": ["--org", "{dir}/no-such-org.yaml", "watch"],  # stops at once: no org file
-    "publish": ["publish", "dash-notes-none", "--file", "{batch}"],
+    "publish": ["publish", "nick-pipeline", "--file", "{batch}"],
     "heartbeat": ["heartbeat", "tally-push", "--start"],
     "metric push": ["metric", "push", "leads-booked", "7"],
     "scorecard": ["scorecard"],

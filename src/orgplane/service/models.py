@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 class Result(BaseModel):
     """Base of every service result: immutable, and ``as_json()`` is its ``--json`` shape."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     def as_json(self) -> dict[str, Any]:
         """The result as JSON-ready data: times as ISO 8601 with their offset (``+00:00``),
