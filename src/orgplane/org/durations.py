@@ -9,6 +9,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
 
+_LONGEST = 100 * 365 * 86400
 DURATION_HINT = "write a number and a unit (s, m, h, d, w), e.g. 18h, 30m, 7d or 1h30m"
 
 
@@ -20,6 +21,8 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(cleaned))
     if seconds <= 0:
         raise ValueError(f"duration {text!r} must be longer than zero: {DURATION_HINT}")
+    if seconds > _LONGEST:  # also keeps timedelta() from overflowing on 99999999999999999999d
+        raise ValueError(f"duration {text!r} is longer than 100 years: {DURATION_HINT}")
     return timedelta(seconds=seconds)
 
 

@@ -66,13 +66,12 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
-        # Typer handles usage errors itself (exit 2); our own errors come out of it.
-        app(args=args, prog_name="orgplane")
-    except SystemExit:
-        raise
+        # Not standalone: usage errors come out as exceptions too, so they get our one line.
+        code = app(args=args, prog_name="orgplane", standalone_mode=False)
     except BaseException as exc:
-        if debug:
+        if debug and not isinstance(exc, SystemExit):
             raise
         from orgplane.surfaces.cli.errors import report
 
         sys.exit(report(exc))
+    sys.exit(code if isinstance(code, int) else 0)

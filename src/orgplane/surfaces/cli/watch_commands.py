@@ -140,7 +140,7 @@ def heartbeat(
         console().print(f"heartbeat {esc(result.name)}: {result.kind}")
 
 
-@metric_app.command("push")
+@metric_app.command("push", context_settings={"ignore_unknown_options": True})  # -5 is a value
 def metric_push(
     ctx: typer.Context,
     metric: str = typer.Argument(..., help="The metric id declared in org.yaml."),
