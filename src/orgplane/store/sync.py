@@ -31,7 +31,7 @@ from orgplane.store.tables import (
 )
 from orgplane.store.types import utcnow
 
-_PG_LOCK = 0x6F7273796E63  # serialises syncs from several machines
+SYNC_LOCK = 0x6F7273796E63  # any fixed number: serialises syncs from several machines
 
 
 @dataclass
@@ -93,7 +93,7 @@ def sync_org(store: Store, org: Org, *, digest: str | None = None) -> SyncReport
     digest = digest or org_digest(org)
     with store.write() as conn:
         if store.dialect == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK})
         changes: list[dict[str, Any]] = []
         # Seats first: the other tables refer to them.
         _sync_table(
