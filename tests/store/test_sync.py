@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -10,9 +12,10 @@ from orgplane.org.edit import edit_org_file
 from orgplane.org.loader import load_org
 from orgplane.respond.events import FailureEvent, record_event
 from orgplane.store.engine import open_store
-from orgplane.store.sync import sync_org
+from orgplane.store.sync import ensure_synced, sync_org
 from orgplane.store.tables import events, org_changes, org_syncs, outputs, seats
 from orgplane.store.types import utcnow
+from tests.store.statements import recording
 
 
 def test_first_sync_adds_everything_and_second_changes_nothing(agency: Path, db_url: str) -> None:
@@ -125,5 +128,76 @@ def test_event_dedupe_key_records_a_transition_once(db_url: str) -> None:
         assert first is not None and second is None
         with store.read() as conn:
             assert len(conn.execute(select(events)).all()) == 1
+    finally:
+        store.dispose()
+
+
+def _data_version(path: str) -> Callable[[], int]:
+    """SQLite's own count of commits by other connections, read on one held connection."""
+    conn = sqlite3.connect(path)
+
+    def read() -> int:
+        return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    return read
+
+
+def test_an_unchanged_org_costs_one_read_and_no_write(agency: Path, db_url: str) -> None:
+    """Reopening a current store and syncing the same org again writes nothing, on both
+    backends: no write transaction, no write statement, and (SQLite) no commit at all."""
+    org = load_org(agency)
+    store = open_store(db_url)
+    try:
+        assert ensure_synced(store, org) is not None  # the first time, it syncs
+    finally:
+        store.dispose()
+    version = _data_version(db_url.removeprefix("sqlite:///")) if "sqlite" in db_url else None
+    before = version() if version else 0
+    with recording() as recorded:
+        store = open_store(db_url)  # migrate at head, WAL pragma: all current
+        try:
+            assert ensure_synced(store, load_org(agency)) is None
+        finally:
+            store.dispose()
+    assert recorded.statements, "the recorder saw nothing: it would prove nothing"
+    assert recorded.writes == []
+    if version:
+        assert version() == before
+
+
+def test_an_edited_org_is_synced_once(agency: Path, db_url: str) -> None:
+    store = open_store(db_url)
+    try:
+        ensure_synced(store, load_org(agency))
+
+        def retitle_dash(document: dict) -> None:  # type: ignore[type-arg]
+            document["seats"]["dash"]["title"] = "Analytics and pacing"
+
+        edited = edit_org_file(agency, retitle_dash)
+        report = ensure_synced(store, edited)
+        assert report is not None and report.updated == [("seat", "dash")]
+        with recording() as recorded:
+            assert ensure_synced(store, load_org(agency)) is None
+        assert recorded.writes == []
+        with store.read() as conn:
+            assert conn.execute(select(seats.c.title).where(seats.c.id == "dash")).scalar_one() == (
+                "Analytics and pacing"
+            )
+    finally:
+        store.dispose()
+
+
+def test_a_store_synced_with_another_org_is_synced_again(agency: Path, db_url: str) -> None:
+    """The digest belongs to the store: a second org file (or the same org after a plain
+    ``sync_org``) is never mistaken for the one last synced."""
+    store = open_store(db_url)
+    try:
+        org = load_org(agency)
+        sync_org(store, org)
+        assert ensure_synced(store, org) is None  # sync_org recorded the digest too
+        other = org.model_copy(update={"name": "Another agency"})
+        assert ensure_synced(store, other) is not None
+        assert ensure_synced(store, other) is None
+        assert ensure_synced(store, org) is not None
     finally:
         store.dispose()

@@ -4,10 +4,15 @@ cleanly on SIGTERM, and two watchers on one PostgreSQL record a transition once.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,12 +21,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.pool import Pool
 
+from orgplane.org.edit import edit_org_file
 from orgplane.org.loader import load_org
 from orgplane.store.engine import Store, open_store
+from orgplane.store.sync import ensure_synced
 from orgplane.store.tables import events, watch_states, watch_transitions
 from orgplane.store.types import utcnow
+from orgplane.watch.check import check_once
 from orgplane.watch.sample import write_sample_state
 from tests.conftest import PG_URL
 from tests.watch.conftest import iso, write_state
@@ -159,18 +168,53 @@ def test_watch_records_one_stale_event_and_survives_a_lost_connection(
         assert "is gone (moved or deleted)" in err  # it noticed, said so, and carried on
 
 
+def waiting_on_a_lock(application_name: str) -> bool:
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE application_name = %s AND wait_event_type = 'Lock'",
+            (application_name,),
+        ).fetchone()
+    return bool(row and row[0])
+
+
 @pytest.mark.postgres
 def test_two_watchers_on_one_postgresql_record_once(watched: Path, pg_schema_url: str) -> None:
+    """The first watcher is held inside its write transaction, transition made, while the
+    second runs its whole pass on the same change: the second must wait for the first and then
+    see the transition as made. Without the advisory lock in save_findings it reads the old
+    status and records the transition a second time (checked by removing the lock)."""
+    from orgplane.watch.check import evaluate
+    from orgplane.watch.daemon import Watcher
+    from orgplane.watch.state import load_snapshot, save_findings
+
     store = open_store(pg_schema_url)
-    watchers = [start_watcher(watched, pg_schema_url) for _ in range(2)]
+    org = load_org(watched)
+    ensure_synced(store, org)
+    check_once(store, org)  # both watchers start from the same fresh states
+    now = utcnow()
+    write_dash(watched.parent, iso(now - timedelta(hours=20)), now - timedelta(hours=20))
+
+    name = f"second-{uuid.uuid4().hex[:8]}"
+    second = Watcher(watched, f"{pg_schema_url}&application_name={name}", timedelta(seconds=1))
+    thread = threading.Thread(target=second.run_pass, daemon=True)
     try:
-        wait_for(lambda: first_pass_done(store), timeout=30)
-        time.sleep(2 * INTERVAL)  # both are past their first pass
         now = utcnow()
-        write_dash(watched.parent, iso(now - timedelta(hours=20)), now - timedelta(hours=20))
-        wait_for(lambda: count(store, "stale") >= 1, timeout=10)
-        time.sleep(3 * INTERVAL)
-        assert count(store, "stale") == 1
+        with store.read() as conn:
+            snap = load_snapshot(conn, now)
+        findings = evaluate(org, snap, now)
+        scheduled = frozenset(o.id for o in org.outputs.values() if o.schedule)
+        with store.write() as conn:
+            first = save_findings(conn, findings, now, scheduled, snap.priors)
+            assert [t["to_status"] for t in first if t["subject_id"] == "dash-analysis"] == [
+                "stale"
+            ]
+            thread.start()
+            wait_for(lambda: waiting_on_a_lock(name) or not thread.is_alive(), timeout=20)
+            time.sleep(0.3)  # still holding: the second stays blocked
+        thread.join(30)
+        assert not thread.is_alive()
+        assert second.passes == 1
         with store.read() as conn:
             rows = conn.execute(
                 select(watch_transitions.c.to_status).where(
@@ -178,34 +222,143 @@ def test_two_watchers_on_one_postgresql_record_once(watched: Path, pg_schema_url
                 )
             ).all()
         assert [r.to_status for r in rows] == ["stale"]
-        assert all(w.poll() is None for w in watchers)
+        assert count(store, "stale") == 1
     finally:
-        results = [stop(w) for w in watchers]
+        second.stop()
         store.dispose()
-    for code, err in results:
-        assert code == 0, err
 
 
 def test_an_unreachable_database_costs_one_line_per_pass_and_a_retry(
-    watched: Path, db_url: str, tmp_path: Path
+    watched: Path, db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The watcher's pass loop, in process: a refused connection is logged, never raised, and
     the next pass against a reachable database works."""
     from orgplane.watch.daemon import Watcher
 
-    lines: list[str] = []
+    caplog.set_level(logging.INFO, logger="orgplane.watch")
     if db_url.startswith("postgresql"):
         unreachable = "postgresql://postgres@127.0.0.1:1/test?connect_timeout=2"
     else:
         unreachable = f"sqlite:///{tmp_path / 'not-yet' / 'orgplane.db'}"
-    watcher = Watcher(watched, unreachable, timedelta(seconds=1), log=lines.append)
+    watcher = Watcher(watched, unreachable, timedelta(seconds=1))
     watcher.run_pass()
     watcher.run_pass()
     assert watcher.passes == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "orgplane.watch"]
     assert len(lines) == 2
     assert all(line.startswith("pass skipped: ") for line in lines), lines
     assert all("retrying in 1s" in line for line in lines)
+    assert all(r.levelno == logging.WARNING for r in caplog.records)
+    caplog.clear()
     watcher.db = db_url
     watcher.run_pass()
     assert watcher.passes == 1
-    assert not [line for line in lines[2:] if line.startswith("pass skipped")]
+    assert not [r for r in caplog.records if r.getMessage().startswith("pass skipped")]
+
+
+def integrity(path: Path) -> list[str]:
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+
+
+def test_a_store_deleted_mid_pass_and_restored_never_inherits_the_old_log(
+    watched: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store is deleted while a pass has it open (after its first connection, so every
+    commit of the pass lands in a log whose main file is gone), then an older backup is
+    restored under the same name. The next pass must move the orphaned -wal/-shm aside and
+    leave the restored store sound; replaying them into the older file damages it (database
+    disk image is malformed) while the watcher carries on."""
+    from orgplane.watch.daemon import Watcher
+
+    caplog.set_level(logging.INFO, logger="orgplane.watch")
+    path = tmp_path / "orgplane.db"
+    backup = tmp_path / "backup.db"
+    open_store(f"sqlite:///{path}").dispose()  # migrated and empty: the backup is older
+    shutil.copy(path, backup)
+
+    deleted: list[bool] = []
+
+    def delete_once(*_args: object) -> None:
+        if not deleted:
+            path.unlink()
+            deleted.append(True)
+
+    watcher = Watcher(watched, f"sqlite:///{path}", timedelta(seconds=1))
+    watcher.run_pass()  # the store grows past the backup: org synced, every state saved
+
+    def retitle(document: dict) -> None:  # type: ignore[type-arg]
+        for seat in document["seats"].values():
+            seat["title"] = f"{seat['title']} ({'x' * 200})"
+
+    edit_org_file(watched, retitle)  # so the next pass writes a lot
+    event.listen(Pool, "checkout", delete_once)
+    try:
+        watcher.run_pass()  # every commit of this pass lands in a log whose file is gone
+    finally:
+        event.remove(Pool, "checkout", delete_once)
+    assert deleted and watcher.passes == 2
+    assert not path.exists()
+    assert Path(f"{path}-wal").stat().st_size > 0, "the pass left its log behind"
+
+    watcher.run_pass()  # the store is gone: said so, nothing created
+    assert not path.exists()
+    shutil.copy(backup, path)  # restored from the backup
+    watcher.run_pass()
+    watcher.run_pass()
+
+    assert watcher.passes == 4
+    assert integrity(path) == ["ok"]
+    orphans = sorted(p.name for p in tmp_path.glob("orgplane.db-*.orphaned-*"))
+    assert [name.split(".orphaned-")[0] for name in orphans] == [
+        "orgplane.db-shm",
+        "orgplane.db-wal",
+    ]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("is gone (moved or deleted)" in m for m in messages)
+    assert any("moved orgplane.db-" in m and "aside" in m for m in messages)
+
+
+def damage(path: Path) -> None:
+    """Scribble over b-tree pages behind the header, as a bad disk or a bad restore would."""
+    raw = bytearray(path.read_bytes())
+    raw[4096 : 4096 * 8] = b"\xa5" * (4096 * 7)
+    path.write_bytes(bytes(raw))
+
+
+def test_a_pass_that_finds_the_store_damaged_says_so_and_stops_writing(
+    watched: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from orgplane.watch.daemon import Watcher
+
+    caplog.set_level(logging.INFO, logger="orgplane.watch")
+    path = tmp_path / "orgplane.db"
+    good = tmp_path / "good.db"
+    watcher = Watcher(watched, f"sqlite:///{path}", timedelta(seconds=1))
+    watcher.run_pass()
+    assert watcher.passes == 1
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("VACUUM INTO ?", (str(good),))
+    damaged = tmp_path / "damaged.db"
+    shutil.copy(path, damaged)
+    damage(damaged)
+    damaged.replace(path)  # a damaged copy takes its place between passes
+    frozen = path.read_bytes()
+
+    watcher.run_pass()
+    watcher.run_pass()
+    assert watcher.passes == 1
+    assert path.read_bytes() == frozen, "a damaged store was written to"
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 2
+    assert all("store is damaged, not writing to it" in r.getMessage() for r in errors)
+    assert all("restore it from a backup" in r.getMessage() for r in errors)
+
+    shutil.copy(good, path)  # restored: the watcher goes on
+    watcher.run_pass()
+    assert watcher.passes == 2
+    assert integrity(path) == ["ok"]

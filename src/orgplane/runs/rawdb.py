@@ -23,9 +23,11 @@ import psycopg
 from sqlalchemy import Connection
 
 from orgplane.errors import StoreError
-from orgplane.store.engine import Store, wrap_driver_errors
+from orgplane.store.driver_errors import store_error, wrap_driver_errors
+from orgplane.store.engine import Store
 
-DRIVER_TROUBLE = (sqlite3.OperationalError, psycopg.OperationalError)
+DRIVER_TROUBLE = (sqlite3.Error, psycopg.Error)
+"""Every error the drivers raise; each becomes the StoreError of its cause (driver_errors.py)."""
 
 
 class RawDb:
@@ -35,6 +37,7 @@ class RawDb:
         self.store = store
         self.sqlite = store.dialect == "sqlite"
         self._sql: dict[str, str] = {}
+        # The engine's pooled connection: the timeouts of engine.py hold on this path too.
         with wrap_driver_errors(store.url):
             self.sa: Connection = store.engine.connect().execution_options(orgplane_write=True)
             driver: Any = self.sa.connection.driver_connection
@@ -148,8 +151,7 @@ class Transaction:
 
 
 def _store_error(url: str, exc: BaseException) -> StoreError:
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return StoreError(f"database {url}: {reason}; check --db / ORGPLANE_DB and that it is up")
+    return store_error(url, exc)
 
 
 @contextmanager

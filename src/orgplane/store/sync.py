@@ -3,7 +3,9 @@
 A sync is one transaction: items new in the file are added, changed ones updated, and items gone
 from the file are marked retired (seats) or removed (outputs, processes, metrics), never deleted,
 so runs, events and incidents that point at them keep their meaning. Every change is appended
-to ``org_changes`` under one ``org_syncs`` row.
+to ``org_changes`` under one ``org_syncs`` row, and the digest of the whole org is kept in
+``synced_org``: :func:`ensure_synced` compares it in one read and writes nothing when the org is
+the one already synced.
 """
 
 from __future__ import annotations
@@ -18,10 +20,18 @@ from sqlalchemy import Connection, Table, insert, select, text, update
 
 from orgplane.org.models import Declared, Org
 from orgplane.store.engine import Store
-from orgplane.store.tables import metrics, org_changes, org_syncs, outputs, processes, seats
+from orgplane.store.tables import (
+    metrics,
+    org_changes,
+    org_syncs,
+    outputs,
+    processes,
+    seats,
+    synced_org,
+)
 from orgplane.store.types import utcnow
 
-_PG_LOCK = 0x6F7273796E63  # serialises syncs from several machines
+SYNC_LOCK = 0x6F7273796E63  # any fixed number: serialises syncs from several machines
 
 
 @dataclass
@@ -50,13 +60,40 @@ class SyncReport:
         }
 
 
-def sync_org(store: Store, org: Org) -> SyncReport:
-    """Make the store's view of the org match ``org``; history is kept, nothing is deleted."""
+_SLOT = "org"
+
+
+def org_digest(org: Org) -> str:
+    """A digest of everything a sync stores about ``org`` (its declaration and source path)."""
+    body = {"org": org.model_dump(mode="json"), "source": str(org.source) if org.source else None}
+    return _digest(body)
+
+
+def ensure_synced(store: Store, org: Org) -> SyncReport | None:
+    """Sync ``org`` only if it is not the org last synced: ``None`` after one read and no write
+    when it is, else the report of the sync (which records the new digest)."""
+    digest = org_digest(org)
+    with store.read() as conn:
+        stored = conn.execute(
+            select(synced_org.c.digest).where(synced_org.c.slot == _SLOT)
+        ).scalar_one_or_none()
+    if stored == digest:
+        return None
+    return sync_org(store, org, digest=digest)
+
+
+def sync_org(store: Store, org: Org, *, digest: str | None = None) -> SyncReport:
+    """Make the store's view of the org match ``org``; history is kept, nothing is deleted.
+
+    Always compares item by item (use :func:`ensure_synced` to skip an unchanged org) and
+    records the org's digest in the same transaction.
+    """
     now = utcnow()
     report = SyncReport()
+    digest = digest or org_digest(org)
     with store.write() as conn:
         if store.dialect == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK})
         changes: list[dict[str, Any]] = []
         # Seats first: the other tables refer to them.
         _sync_table(
@@ -125,7 +162,23 @@ def sync_org(store: Store, org: Org) -> SyncReport:
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
             conn.execute(insert(org_changes), [{**c, "sync_id": report.sync_id} for c in changes])
+        _record_digest(conn, digest, now)
     return report
+
+
+def _record_digest(conn: Connection, digest: str, now: datetime) -> None:
+    """Keep ``digest`` as the org last synced (the caller holds the sync's write lock)."""
+    stored = conn.execute(
+        select(synced_org.c.digest).where(synced_org.c.slot == _SLOT)
+    ).scalar_one_or_none()
+    if stored is None:
+        conn.execute(insert(synced_org).values(slot=_SLOT, digest=digest, synced_at=now))
+    elif stored != digest:
+        conn.execute(
+            update(synced_org)
+            .where(synced_org.c.slot == _SLOT)
+            .values(digest=digest, synced_at=now)
+        )
 
 
 def _sync_table(

@@ -13,6 +13,7 @@ from orgplane.store.tables.org import (
     outputs,
     processes,
     seats,
+    synced_org,
 )
 from orgplane.store.tables.runs import *  # noqa: F403  (the runs concern adds its tables here)
 from orgplane.store.tables.watch import *  # noqa: F403  (the watch concern adds its tables here)
@@ -26,4 +27,5 @@ __all__ = [
     "outputs",
     "processes",
     "seats",
+    "synced_org",
 ]

@@ -2,7 +2,8 @@
 
 Rows are never deleted: an item removed from the file is marked retired (seats) or removed
 (the rest), so runtime history keeps pointing at it. Each sync and each change it made are
-appended to ``org_syncs`` and ``org_changes``.
+appended to ``org_syncs`` and ``org_changes``; ``synced_org`` keeps the digest of the org last
+synced, so an unchanged org file is recognised with one read.
 """
 
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text
@@ -80,4 +81,13 @@ org_changes = Table(
     Column("change", String(16), nullable=False),
     Column("before", JSON),
     Column("after", JSON),
+)
+
+synced_org = Table(
+    "synced_org",
+    metadata,
+    # One row (slot "org"): a store holds one org, and this is the digest of its last sync.
+    Column("slot", String(16), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("synced_at", UTCDateTime, nullable=False),
 )
