@@ -75,7 +75,7 @@ def test_bad_database_url_is_one_line_exit_2(agency: Path) -> None:
 def test_unreachable_database_is_one_line_exit_2(agency: Path) -> None:
     result = orgplane("--db", "postgresql://nobody@127.0.0.1:1/none", "demo")
     assert result.returncode == 2
-    assert "check --db / ORGPLANE_DB" in result.stderr
+    assert "--db / ORGPLANE_DB" in result.stderr and "Connection refused" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -264,8 +264,3 @@ def _sync_table(
 
 def _digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-def ensure_synced(store: Store, org: Org) -> SyncReport | None:
-    """Sync ``org`` into the store unless it is already the org last synced there."""
-    return sync_org(store, org)
