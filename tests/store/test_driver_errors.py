@@ -130,7 +130,7 @@ def test_a_closed_port_is_unreachable() -> None:
         open_store("postgresql://postgres@127.0.0.1:1/test")
     message = one_line(caught.value)
     assert "Connection refused" in message
-    assert "check the host and port" in message
+    assert "check --db / ORGPLANE_DB (its host and port)" in message
 
 
 def test_an_unknown_host_is_unreachable() -> None:
