@@ -104,6 +104,21 @@ def test_a_store_that_is_only_its_header(tmp_path: Path) -> None:
     refused(f"sqlite:///{head}", tmp_path, (StoreCorrupt, NotADatabase))
 
 
+def test_a_fifo_or_a_device_is_refused_and_never_read(tmp_path: Path) -> None:
+    """A named pipe would block SQLite's first read forever; /dev/null would swallow writes."""
+    fifo = tmp_path / "orgplane.db"
+    os.mkfifo(fifo)
+    assert "not a regular file" in refused(f"sqlite:///{fifo}", tmp_path, DatabaseUrlError)
+    with pytest.raises(DatabaseUrlError, match="not a regular file"):
+        open_store("sqlite:////dev/null")
+
+
+def test_a_folder_nobody_may_create_files_in(tmp_path: Path) -> None:
+    """/proc/self exists and refuses new files even to root: SQLite cannot open the store."""
+    message = refused("sqlite:////proc/self/orgplane.db", tmp_path, StoreUnreachable)
+    assert "cannot open or write the file" in message
+
+
 @pytest.mark.parametrize(
     "url",
     [
