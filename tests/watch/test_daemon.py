@@ -362,3 +362,15 @@ def test_a_pass_that_finds_the_store_damaged_says_so_and_stops_writing(
     watcher.run_pass()
     assert watcher.passes == 2
     assert integrity(path) == ["ok"]
+
+
+def test_a_url_that_can_never_work_stops_the_watcher_before_its_first_pass(
+    watched: Path,
+) -> None:
+    from orgplane.errors import DatabaseUrlError
+    from orgplane.watch.daemon import Watcher
+
+    watcher = Watcher(watched, "postgresql://", timedelta(seconds=1))
+    with pytest.raises(DatabaseUrlError, match="names no server"):
+        watcher.run()
+    assert watcher.passes == 0

@@ -71,7 +71,11 @@ class Watcher:
         self.stopping.set()
 
     def run(self) -> None:
-        """Loop until stopped; a SIGTERM or SIGINT stops it cleanly between passes."""
+        """Loop until stopped; a SIGTERM or SIGINT stops it cleanly between passes.
+
+        A URL that can never work raises DatabaseUrlError at once instead of being retried.
+        """
+        resolve_db_url(self.db, self.org_path)
         log_to_stderr()
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         log.info("watching %s every %gs", self.org_path, self.interval.total_seconds())
