@@ -374,3 +374,31 @@ def test_a_url_that_can_never_work_stops_the_watcher_before_its_first_pass(
     with pytest.raises(DatabaseUrlError, match="names no server"):
         watcher.run()
     assert watcher.passes == 0
+
+
+def test_the_live_log_of_another_process_is_never_moved_aside(
+    watched: Path, tmp_path: Path
+) -> None:
+    """Another process keeps the store open and grows it between passes (its checkpoints
+    rewrite the file's header while its -wal stays live): nothing is moved aside, nothing lost."""
+    from orgplane.watch.daemon import Watcher
+
+    path = tmp_path / "orgplane.db"
+    watcher = Watcher(watched, f"sqlite:///{path}", timedelta(seconds=1))
+    watcher.run_pass()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("CREATE TABLE other_data(x)")
+        for _ in range(3):
+            other.execute("BEGIN IMMEDIATE")
+            other.executemany("INSERT INTO other_data VALUES (randomblob(3000))", [()] * 300)
+            other.execute("COMMIT")
+            other.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            assert Path(f"{path}-wal").exists()
+            watcher.run_pass()
+        assert watcher.passes == 4
+        assert other.execute("SELECT count(*) FROM other_data").fetchone()[0] == 900
+    finally:
+        other.close()
+    assert not list(tmp_path.glob("*.orphaned-*"))
+    assert integrity(path) == ["ok"]
