@@ -195,7 +195,7 @@ def _check_sqlite_path(url: str, path: Path) -> None:
             f"--db {url}: cannot look at {path} ({exc.strerror}); check its permissions", url=url
         ) from None
     if not S_ISREG(stat.st_mode):
-        # A device or a FIFO: SQLite would read it forever or write into it.
+        # A device or a FIFO: SQLite fails on a pipe with "disk I/O error" and writes into a device.
         raise DatabaseUrlError(
             f"--db {url}: {path} is not a regular file (a device, pipe or socket); name a file",
             url=url,
