@@ -130,7 +130,7 @@ def test_a_closed_port_is_unreachable() -> None:
         open_store("postgresql://postgres@127.0.0.1:1/test")
     message = one_line(caught.value)
     assert "Connection refused" in message
-    assert "check the host and port" in message
+    assert "check --db / ORGPLANE_DB (its host and port)" in message
 
 
 def test_an_unknown_host_is_unreachable() -> None:
@@ -141,9 +141,11 @@ def test_an_unknown_host_is_unreachable() -> None:
 
 @pytest.mark.postgres
 def test_a_postgresql_lock_held_past_lock_timeout_is_locked(pg_schema_url: str, org: Org) -> None:
+    open_store(pg_schema_url).dispose()  # migrated with the default waits (other runs migrate too)
     parsed = make_url(pg_schema_url)
     options = f"{parsed.query['options']} -c lock_timeout=300"
-    store = open_store(parsed.update_query_dict({"options": options}).render_as_string(False))
+    short = parsed.update_query_dict({"options": options}).render_as_string(False)
+    store = open_store(short, migrate=False)
     holder = psycopg.connect(PG_URL)
     try:
         holder.execute("SELECT pg_advisory_xact_lock(%s)", (SYNC_LOCK,))

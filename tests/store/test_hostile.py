@@ -20,6 +20,7 @@ from orgplane.errors import (
     StoreUnreachable,
 )
 from orgplane.store.engine import open_store
+from tests.store.bounded import within
 
 is_root = os.geteuid() == 0
 
@@ -102,6 +103,23 @@ def test_a_store_that_is_only_its_header(tmp_path: Path) -> None:
     head.write_bytes(whole.read_bytes()[:100])
     whole.unlink()
     refused(f"sqlite:///{head}", tmp_path, (StoreCorrupt, NotADatabase))
+
+
+def test_a_fifo_or_a_device_is_refused_and_never_read(tmp_path: Path) -> None:
+    """A named pipe gets a plain "disk I/O error" from SQLite, /dev/null swallows writes: both are
+    refused by name, in bounded time."""
+    fifo = tmp_path / "orgplane.db"
+    os.mkfifo(fifo)
+    error = within(30, lambda: open_store(f"sqlite:///{fifo}"))
+    assert isinstance(error, DatabaseUrlError) and "not a regular file" in str(error)
+    with pytest.raises(DatabaseUrlError, match="not a regular file"):
+        open_store("sqlite:////dev/null")
+
+
+def test_a_folder_nobody_may_create_files_in(tmp_path: Path) -> None:
+    """/proc/self exists and refuses new files even to root: SQLite cannot open the store."""
+    message = refused("sqlite:////proc/self/orgplane.db", tmp_path, StoreUnreachable)
+    assert "cannot open or write the file" in message
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -18,6 +17,7 @@ from sqlalchemy.engine import make_url
 from orgplane.errors import StoreUnreachable
 from orgplane.runs.rawdb import RawDb
 from orgplane.store.engine import TIMEOUTS, Store, open_store
+from tests.store.bounded import within
 
 OUTER_LIMIT = 60.0  # a regression fails the test after this long instead of hanging the suite
 
@@ -49,24 +49,6 @@ def silent_server() -> Iterator[int]:
         for conn in accepted:
             conn.close()
         listener.close()
-
-
-def within(limit: float, work: Any) -> BaseException | None:
-    """Run ``work`` in a daemon thread; fail if it has not ended after ``limit`` seconds."""
-    outcome: list[BaseException | None] = []
-
-    def run() -> None:
-        try:
-            work()
-            outcome.append(None)
-        except BaseException as exc:  # handed back to the test
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(limit)
-    assert not thread.is_alive(), f"still waiting after {limit}s: a wait is unbounded"
-    return outcome[0]
 
 
 def test_a_server_that_never_answers_is_unreachable_in_seconds(silent_server: int) -> None:

@@ -91,6 +91,8 @@ def test_the_forms_people_write_are_accepted(text: str, expected: str) -> None:
         ("postgresql://db.example.com", "names no database"),
         ("postgresql://db.example.com/", "names no database"),
         ("postgresql://h:port/d", "is not a database URL"),
+        ("postgresql://h:99999/d", "not a TCP port"),
+        ("postgresql://h:0/d", "not a TCP port"),
         ("postgresql://h/d?colour=blue", "'colour' is not a PostgreSQL connection option"),
         ("postgresql://h/d?sslmode=a&sslmode=b", "given twice"),
         ("postgresql+psycopg2://h/d", "psycopg 3"),

@@ -362,3 +362,43 @@ def test_a_pass_that_finds_the_store_damaged_says_so_and_stops_writing(
     watcher.run_pass()
     assert watcher.passes == 2
     assert integrity(path) == ["ok"]
+
+
+def test_a_url_that_can_never_work_stops_the_watcher_before_its_first_pass(
+    watched: Path,
+) -> None:
+    from orgplane.errors import DatabaseUrlError
+    from orgplane.watch.daemon import Watcher
+
+    watcher = Watcher(watched, "postgresql://", timedelta(seconds=1))
+    with pytest.raises(DatabaseUrlError, match="names no server"):
+        watcher.run()
+    assert watcher.passes == 0
+
+
+def test_the_live_log_of_another_process_is_never_moved_aside(
+    watched: Path, tmp_path: Path
+) -> None:
+    """Another process keeps the store open and grows it between passes (its checkpoints
+    rewrite the file's header while its -wal stays live): nothing is moved aside, nothing lost."""
+    from orgplane.watch.daemon import Watcher
+
+    path = tmp_path / "orgplane.db"
+    watcher = Watcher(watched, f"sqlite:///{path}", timedelta(seconds=1))
+    watcher.run_pass()
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("CREATE TABLE other_data(x)")
+        for _ in range(3):
+            other.execute("BEGIN IMMEDIATE")
+            other.executemany("INSERT INTO other_data VALUES (randomblob(3000))", [()] * 300)
+            other.execute("COMMIT")
+            other.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            assert Path(f"{path}-wal").exists()
+            watcher.run_pass()
+        assert watcher.passes == 4
+        assert other.execute("SELECT count(*) FROM other_data").fetchone()[0] == 900
+    finally:
+        other.close()
+    assert not list(tmp_path.glob("*.orphaned-*"))
+    assert integrity(path) == ["ok"]

@@ -147,8 +147,8 @@ def _postgres_error(url: str, exc: psycopg.Error, reason: str) -> StoreError:
         )
     if state.startswith("08") or (not state and any(m in text for m in _PG_UNREACHABLE)):
         return StoreUnreachable(
-            f"{where}: no usable answer from the server ({_server_words(reason)}); check the "
-            "host and port in --db / ORGPLANE_DB and that the server is up",
+            f"{where}: no usable answer from the server ({_server_words(reason)}); check "
+            "--db / ORGPLANE_DB (its host and port) and that the server is up",
             url=url,
         )
     return StoreError(f"{where}: {_server_words(reason)}; {_FIX_URL}", url=url)

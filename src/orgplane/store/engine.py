@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -186,14 +187,20 @@ def _check_sqlite_path(url: str, path: Path) -> None:
             url=url,
         )
     try:
-        size = path.stat().st_size
+        stat = path.stat()
     except FileNotFoundError:
         return  # a new store: SQLite creates it, as the user asked
     except OSError as exc:
         raise NotADatabase(
             f"--db {url}: cannot look at {path} ({exc.strerror}); check its permissions", url=url
         ) from None
-    if size == 0 and not Path(f"{path}-wal").exists():
+    if not S_ISREG(stat.st_mode):
+        # A device or a FIFO: SQLite fails on a pipe with "disk I/O error" and writes into a device.
+        raise DatabaseUrlError(
+            f"--db {url}: {path} is not a regular file (a device, pipe or socket); name a file",
+            url=url,
+        )
+    if stat.st_size == 0 and not Path(f"{path}-wal").exists():
         raise NotADatabase(
             f"--db {url}: {path} is an empty file (0 bytes), not a store; delete it to start "
             "a new store there, or restore the store from a backup",

@@ -24,7 +24,6 @@ from orgplane.store.types import utcnow
 
 LOG_SUFFIXES = ("-wal", "-shm")
 Identity = tuple[int, int]  # (device, inode): the same file, whatever its name
-_HEADER = 100  # SQLite's file header: a restored older copy differs in it even on a reused inode
 
 
 @dataclass
@@ -40,22 +39,24 @@ class Reopening:
 class LeftoverLogGuard:
     """Keeps the SQLite store at ``path`` from inheriting a -wal/-shm that is not its own.
 
-    The main file counts as replaced when its inode or its header is not the one last seen. A
-    log is then an orphan if it was seen while the main file was gone, or seen beside the old
-    file. A log already there the first time (a crashed process's recovery data) is left
-    alone, and so is the log of a main file that was only moved away and back.
+    A log is an orphan if it stayed beside the main file's name while the main file was gone
+    (whatever file comes back, even one that reuses the inode number), or if the main file was
+    replaced by another inode and the log is the one seen beside the old file. A log already
+    there the first time (a crashed process's recovery data) is left alone, and so is the log
+    of a main file that was moved away and back together with it. The file's header is not
+    compared: other processes legitimately change it between passes while their log is live.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._main: tuple[Identity, bytes] | None = None
+        self._main: Identity | None = None
         self._logs: dict[str, Identity] = {}
         self._orphans: set[Identity] = set()
 
     def before_open(self) -> Reopening:
         """Call before each (re)opening. Moves orphans aside; raises StoreUnreachable when a
         store this guard has seen is gone (opening would start an empty one in its place)."""
-        main = _fingerprint(self.path)
+        main = _identity(self.path)
         logs = self._present_logs()
         if main is None:
             if self._main is None:
@@ -68,20 +69,20 @@ class LeftoverLogGuard:
             )
         first = self._main is None
         replaced = not first and main != self._main
-        orphaned = replaced and any(
-            ident in self._orphans or ident == self._logs.get(suffix)
+        orphaned = any(
+            ident in self._orphans or (replaced and ident == self._logs.get(suffix))
             for suffix, ident in logs.items()
         )
         moved = self._move_aside(logs) if orphaned else []
         self._main = main
-        if first or replaced:
+        self._orphans.clear()  # handled: moved aside, or no longer beside the file
+        if first or replaced or moved:
             self._logs = self._present_logs()
-            self._orphans.clear()
-        return Reopening(moved=moved, fresh=first or replaced)
+        return Reopening(moved=moved, fresh=first or replaced or bool(moved))
 
     def after_close(self) -> None:
         """Call once no connection is open: remember the files, and any log left orphaned."""
-        main = _fingerprint(self.path)
+        main = _identity(self.path)
         logs = self._present_logs()
         if main is None:
             self._orphans.update(logs.values())
@@ -119,17 +120,6 @@ def verify_integrity(store: Store) -> None:
             "and restore it from a backup",
             url=store.url,
         )
-
-
-def _fingerprint(path: Path) -> tuple[Identity, bytes] | None:
-    """The main file's inode and header, or None when there is no file there."""
-    try:
-        with path.open("rb") as file:
-            header = file.read(_HEADER)
-            stat = os.fstat(file.fileno())
-    except FileNotFoundError:
-        return None
-    return ((stat.st_dev, stat.st_ino), header)
 
 
 def _identity(path: Path) -> Identity | None:

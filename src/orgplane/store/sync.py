@@ -64,9 +64,14 @@ _SLOT = "org"
 
 
 def org_digest(org: Org) -> str:
-    """A digest of everything a sync stores about ``org`` (its declaration and source path)."""
-    body = {"org": org.model_dump(mode="json"), "source": str(org.source) if org.source else None}
-    return _digest(body)
+    """A digest of everything a sync stores about ``org`` (its declaration and source path).
+
+    pydantic's JSON dump is used as it is (declaration order): an org whose items were only
+    reordered digests differently and costs one sync that finds nothing to change.
+    """
+    body = org.model_dump_json().encode()
+    source = str(org.source).encode() if org.source else b""
+    return hashlib.sha256(source + b"\0" + body).hexdigest()
 
 
 def ensure_synced(store: Store, org: Org) -> SyncReport | None:

@@ -112,6 +112,12 @@ def _postgresql(url: str, parsed: URL, shown: str) -> str:
             "(or ?host=/path/to/socket-folder for a Unix socket)",
             url=url,
         )
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise DatabaseUrlError(
+            f"--db {shown}: port {parsed.port} is not a TCP port (1 to 65535); PostgreSQL's "
+            "usual one is 5432",
+            url=url,
+        )
     if not parsed.database:
         raise DatabaseUrlError(
             f"--db {shown} names no database, and orgplane will not guess one; write "

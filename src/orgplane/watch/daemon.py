@@ -71,7 +71,11 @@ class Watcher:
         self.stopping.set()
 
     def run(self) -> None:
-        """Loop until stopped; a SIGTERM or SIGINT stops it cleanly between passes."""
+        """Loop until stopped; a SIGTERM or SIGINT stops it cleanly between passes.
+
+        A URL that can never work raises DatabaseUrlError at once instead of being retried.
+        """
+        resolve_db_url(self.db, self.org_path)
         log_to_stderr()
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         log.info("watching %s every %gs", self.org_path, self.interval.total_seconds())
@@ -149,11 +153,11 @@ class Watcher:
                 "%s aside instead of replaying it into the new file",
                 ", ".join(p.name for p in reopening.moved),
             )
-        if reopening.fresh:
-            verify_integrity(store)  # before the first write to a file not seen before
+        if reopening.fresh or self._corrupt is not None:
+            # Before the first write to a file not seen before, and on every pass while the
+            # store is known damaged (a backup copied over it keeps its inode): a read only.
+            verify_integrity(store)
             self._corrupt = None
-        elif self._corrupt is not None:
-            raise self._corrupt  # the same damaged file: still not written to
         if new or reopening.fresh:
             upgrade(store)
         ensure_synced(store, org)
