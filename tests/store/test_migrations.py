@@ -29,3 +29,13 @@ def test_upgrade_twice_is_a_no_op(db_url: str) -> None:
         assert current_revision(store) == head_revision(store)
     finally:
         store.dispose()
+
+
+def test_head_is_alembics_head(db_url: str) -> None:
+    from orgplane.store.migrate import HEAD, head_revision
+
+    store = open_store(db_url)
+    try:
+        assert head_revision(store) == HEAD, "set store.migrate.HEAD to the newest revision"
+    finally:
+        store.dispose()

@@ -1,22 +1,32 @@
-"""Bringing a database to the schema this version expects, through Alembic."""
+"""Bringing a database to the schema this version expects, through Alembic.
+
+Alembic is imported only when a migration is due: a store already at :data:`HEAD` costs one
+plain query (every command opens the store, and importing Alembic alone takes longer than most
+commands' work).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from orgplane.errors import StoreError
 from orgplane.store.engine import Store, wrap_driver_errors
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0005"
+"""The newest revision in ``migrations/versions`` (a test checks it is Alembic's head)."""
 _PG_LOCK = 0x6F7267706C  # any fixed number: serialises migrations of several processes
 
 
 def alembic_config(store: Store) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["store"] = store
@@ -24,12 +34,26 @@ def alembic_config(store: Store) -> Config:
 
 
 def head_revision(store: Store) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config(store)).get_current_head()
 
 
 def current_revision(store: Store) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with store.read() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def _at_head(store: Store) -> bool:
+    """True when the store's recorded revision is :data:`HEAD` (one plain query)."""
+    try:
+        with store.read() as conn:
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            return list(versions) == [HEAD]
+    except StoreError:  # no version table yet (a new store), or worse: the slow path will say
+        return False
 
 
 def upgrade(store: Store) -> None:
@@ -38,6 +62,10 @@ def upgrade(store: Store) -> None:
     Safe to call from many processes at once: PostgreSQL serialises on an advisory lock,
     SQLite on its write lock.
     """
+    if _at_head(store):
+        return
+    from alembic import command
+
     with wrap_driver_errors(store.url):
         if current_revision(store) == head_revision(store):
             return
