@@ -119,7 +119,7 @@ def test_scorecard_marks_the_missed_push_with_the_last_clean_one(store: Store, o
     assert row["last_clean_push"] == day + timedelta(hours=11, minutes=2)
     assert row["reason"] == (
         "the 15:00 push did not arrive by 15:30 (grace 30m); "
-        "2 of 4 pushes today; the 15:00 one is missing"
+        "2 of 3 pushes due so far today (4 a day); the 15:00 one is missing"
     )
     report = check_once(store, org, now)
     missed = [t for t in report.transitions if t["subject_id"] == "leads-booked"]

@@ -56,6 +56,22 @@ SeatId = Annotated[str, Field(pattern=ID_PATTERN)]
 DEFAULT_MAX_AGE = timedelta(hours=18)
 DEFAULT_GRACE = timedelta(minutes=30)
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+DEFAULT_RETENTION = timedelta(days=90)
+MIN_RETENTION = timedelta(days=8)
+"""The watcher looks back 8 days to judge schedules (a weekly cron needs a week of pushes)."""
+
+
+def _retention(value: timedelta) -> timedelta:
+    if value < MIN_RETENTION:
+        raise ValueError(
+            f"retention {format_duration(value)} is shorter than the "
+            f"{format_duration(MIN_RETENTION)} the watcher looks back to judge schedules; "
+            "write at least 8d (default 90d)"
+        )
+    return value
+
+
+Retention = Annotated[Duration, AfterValidator(_retention)]
 
 
 class Declared(BaseModel):
@@ -240,6 +256,7 @@ class Org(Declared):
 
     name: str
     timezone: str = "UTC"
+    retention: Retention = DEFAULT_RETENTION
     seats: dict[str, Seat] = Field(default_factory=dict)
     outputs: dict[str, Output] = Field(default_factory=dict)
     processes: dict[str, Process] = Field(default_factory=dict)

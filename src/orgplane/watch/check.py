@@ -57,7 +57,7 @@ def check_once(store: Store, org: Org, now: datetime | None = None) -> CheckRepo
     """Run one pass at ``now`` (default: the clock) and record its transitions once."""
     now = now or utcnow()
     with store.read() as conn:
-        snap = load_snapshot(conn, now)
+        snap = load_snapshot(conn, now, metric_ids=list(org.metrics))
     findings = evaluate(org, snap, now)
     scheduled = frozenset(o.id for o in org.outputs.values() if o.schedule)
     with store.write() as conn:

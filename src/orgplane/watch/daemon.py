@@ -26,6 +26,7 @@ from orgplane.store.engine import Store, open_store
 from orgplane.store.sync import sync_org
 from orgplane.store.types import utcnow
 from orgplane.watch.check import check_once
+from orgplane.watch.prune import prune_pass
 
 Log = Callable[[str], None]
 
@@ -79,6 +80,7 @@ class Watcher:
         try:
             store = self._connect(org)
             report = check_once(store, org)
+            prune_pass(store, org, report.checked_at)  # a bounded batch of old history a pass
         except (OrgplaneError, SQLAlchemyError, OSError) as exc:
             reason = _one_line(exc)
             if isinstance(exc, SQLAlchemyError):  # the driver's words, not SQLAlchemy's wrapper

@@ -136,5 +136,5 @@ def scorecard_rows(org: Org, findings: list[Finding]) -> list[dict[str, Any]]:
 def scorecard(store: Store, org: Org, now: datetime) -> list[dict[str, Any]]:
     """The scorecard at ``now``, read from the store (nothing is written)."""
     with store.read() as conn:
-        snap = load_snapshot(conn, now, with_content=False)
+        snap = load_snapshot(conn, now, with_content=False, metric_ids=list(org.metrics))
     return scorecard_rows(org, metric_findings(org, snap, now))

@@ -183,11 +183,19 @@ def _first_in(sorted_times: list[datetime], low: datetime, high: datetime) -> da
 
 
 def _summary(slots: list[Slot], tz: ZoneInfo) -> str:
-    """``3 of 4 pushes today; the 12:00 one is missing``."""
+    """Today's slots that were due: ``2 of 3 pushes due so far today (4 a day); the 15:00 one
+    is missing``; before the first slot, ``no push due yet today (4 a day, the first at 07:00)``."""
     if not slots:
         return ""
-    got = sum(1 for s in slots if s.arrived is not None)
-    text = f"{got} of {len(slots)} pushes today"
+    # A slot is due once its time has come (or its push arrived, a little early).
+    due = [s for s in slots if s.state != "upcoming"]
+    if not due:
+        return f"no push due yet today ({len(slots)} a day, the first at {_hhmm(slots[0].at, tz)})"
+    got = sum(1 for s in due if s.arrived is not None)
+    if len(due) == len(slots):
+        text = f"{got} of {len(slots)} pushes today"
+    else:
+        text = f"{got} of {len(due)} pushes due so far today ({len(slots)} a day)"
     missing = [_hhmm(s.at, tz) for s in slots if s.state == "missing"]
     if len(missing) == 1:
         text += f"; the {missing[0]} one is missing"
