@@ -16,11 +16,8 @@ from jsonschema import Draft202012Validator
 
 CACHE_SIZE = 256
 """How many distinct schemas keep a compiled validator (least recently used goes first)."""
-ID_CACHE_SIZE = 4096
-"""How many schema objects remember their digest (one per output with a schema, per org)."""
 
 _BY_DIGEST: OrderedDict[str, Draft202012Validator] = OrderedDict()
-_BY_ID: OrderedDict[int, tuple[dict[str, Any], str]] = OrderedDict()
 
 
 def schema_digest(schema: dict[str, Any]) -> str:
@@ -32,20 +29,14 @@ def schema_digest(schema: dict[str, Any]) -> str:
 def schema_validator(schema: dict[str, Any]) -> Draft202012Validator:
     """The compiled validator of ``schema``; raises jsonschema's SchemaError when the schema
     is itself invalid. At most :data:`CACHE_SIZE` validators are kept."""
-    # The same dict is met once per output per pass: remember its digest (the dict is held,
-    # so its id cannot be reused by another object while the entry lives).
-    known = _BY_ID.get(id(schema))
-    if known is not None and known[0] is schema:
-        digest = known[1]
-        _BY_ID.move_to_end(id(schema))
-    else:
-        digest = schema_digest(schema)
-        _remember(_BY_ID, id(schema), (schema, digest), ID_CACHE_SIZE)
+    # The digest is taken on every call (a few microseconds for a schema): keeping it by the
+    # object's id would hold every reloaded org's schemas alive, the growth this module ends.
+    digest = schema_digest(schema)
     validator = _BY_DIGEST.get(digest)
     if validator is None:
         Draft202012Validator.check_schema(schema)
         validator = Draft202012Validator(schema)
-        _remember(_BY_DIGEST, digest, validator, CACHE_SIZE)
+        _remember(_BY_DIGEST, digest, validator)
     else:
         _BY_DIGEST.move_to_end(digest)
     return validator
@@ -56,7 +47,7 @@ def cached_validators() -> int:
     return len(_BY_DIGEST)
 
 
-def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any, size: int) -> None:
+def _remember(cache: OrderedDict[str, Draft202012Validator], key: str, value: Any) -> None:
     cache[key] = value
-    while len(cache) > size:
+    while len(cache) > CACHE_SIZE:
         cache.popitem(last=False)
