@@ -28,6 +28,7 @@ from orgplane.watch.publish import publish
 from orgplane.watch.sample import write_sample_state
 from orgplane.watch.state import (
     latest_values_query,
+    ping_summary_query,
     recent_pings_query,
     recent_values_query,
 )
@@ -183,7 +184,7 @@ HISTORY_TABLES = ("pings", "metric_values", "watch_transitions", "newer")
 
 
 def plan(conn: Connection, query: Any) -> list[str]:
-    compiled = query.compile(dialect=conn.dialect)
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     if conn.dialect.name == "sqlite":
         positional = tuple(params[name] for name in compiled.positiontup)
@@ -195,13 +196,14 @@ def plan(conn: Connection, query: Any) -> list[str]:
 
 @pytest.mark.parametrize(
     "name",
-    ["recent_pings", "recent_values", "latest_values", "prune_pings", "prune_values",
+    ["ping_summary", "recent_pings", "recent_values", "latest_values", "prune_pings", "prune_values",
      "prune_transitions"],
 )  # fmt: skip
 def test_each_history_query_of_a_pass_uses_an_index(store: Store, name: str) -> None:
     since = NOW - 8 * DAY
     query = {
-        "recent_pings": lambda: recent_pings_query(since),
+        "ping_summary": lambda: ping_summary_query(since),
+        "recent_pings": lambda: recent_pings_query(since, ["tally-kpis", "leads-booked"]),
         "recent_values": lambda: recent_values_query(since),
         "latest_values": lambda: latest_values_query(["leads-booked", "calls-answered"]),
         "prune_pings": lambda: prune_pings_query(since, 500),

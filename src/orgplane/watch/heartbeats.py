@@ -66,7 +66,7 @@ def heartbeat_findings(org: Org, snap: Snapshot, now: datetime) -> list[Finding]
     store's state carries it past the pings loaded), so a silent job never drops out unseen."""
     scheduled = {o.id for o in org.outputs.values() if o.schedule}
     scheduled |= {m.id for m in org.metrics.values() if m.schedule}
-    names = {name for kind, name in snap.pings if kind == "heartbeat"}
+    names = {name for kind, name in snap.summary if kind == "heartbeat"}
     names |= {name for kind, name in snap.priors if kind == "heartbeat"}
     findings = []
     for name in sorted(names - scheduled):
@@ -90,12 +90,17 @@ def running_grace(org: Org, name: str) -> timedelta:
 def _heartbeat_finding(
     org: Org, name: str, seat: str, snap: Snapshot, now: datetime
 ) -> Finding | None:
-    history = snap.pings.get(("heartbeat", name), [])
+    summary = snap.summary.get(("heartbeat", name), {})
     prior = snap.priors.get(("heartbeat", name))
-    if history:
-        last_kind, last_at = history[-1]
-        successes = [at for k, at in history if k == "success"]
-        last_good = successes[-1] if successes else (prior.last_good_at if prior else None)
+    if summary:
+        # The latest ping decides; on a tie a failure beats a success beats a start.
+        last_kind, seen = max(
+            summary.items(), key=lambda item: (item[1].last_at, _PRECEDENCE.get(item[0], 0))
+        )
+        last_at = seen.last_at
+        last_good = snap.last("heartbeat", name, "success") or (
+            prior.last_good_at if prior else None
+        )
     elif prior is not None and prior.data_at is not None:
         # Older than the pings a pass loads: the stored state says what the last ping was.
         last_kind, last_at = _LAST_KIND.get(prior.status, "success"), prior.data_at
@@ -130,8 +135,9 @@ def _heartbeat_finding(
         last_good_at=last_good,
         deadline=deadline,
         source="heartbeat",
-        details={"runs": len(history)},
+        details={"runs": sum(seen.count for seen in summary.values())},
     )
 
 
+_PRECEDENCE = {"start": 0, "success": 1, "fail": 2}
 _LAST_KIND: dict[str, PingKind] = {"failed": "fail", "running": "start", "missing": "start"}
