@@ -27,6 +27,11 @@ from ruamel.yaml.constructor import SafeConstructor
 from orgplane.org.models import Output
 from orgplane.watch.timestamps import parse_timestamp
 
+YAML_MAX_BYTES = 256 * 1024
+"""The largest YAML state orgplane parses: the YAML parser is pure Python (about 100-200 KB a
+second here), so a 16 MiB file would hold a pass for minutes. Larger YAML is corrupt, with the
+advice to write JSON, whose parser is C."""
+
 MAX_VALUES = 2_000_000
 """The most values a YAML document may expand to: aliases let a few bytes name a tree of
 billions (the "billion laughs"), which every later walk of the data would pay for."""
@@ -123,6 +128,12 @@ def parse_content(raw: bytes, output: Output, source: str, written_at: datetime)
     if not raw.strip():
         reading.error = f"{source} is empty ({len(raw)} bytes)"
         return reading
+    if output.format == "yaml" and len(raw) > YAML_MAX_BYTES:
+        reading.error = (
+            f"{source} is {_mb(len(raw))} of YAML, over the {YAML_MAX_BYTES // 1024} KiB "
+            "orgplane parses as YAML; write it as JSON (format: json)"
+        )
+        return reading
     try:
         if output.format == "csv":
             stamps = _parse_csv(raw, output, reading)
@@ -206,6 +217,8 @@ def _parse_csv(raw: bytes, output: Output, reading: Reading) -> list[str]:
 
 
 def _parse_text(raw: bytes, reading: Reading) -> list[str]:
+    if b"\x00" in raw:  # a file of zeros is what a torn write leaves after a power cut
+        raise ValueError("it holds NUL bytes (binary data or a torn write), not text")
     text = raw.decode("utf-8")
     reading.rows = sum(1 for line in text.splitlines() if line.strip())
     reading.data_at = reading.written_at
