@@ -264,7 +264,7 @@ def main() -> None:
     history_outputs = int(os.environ.get("WATCH_BENCH_HISTORY_OUTPUTS", "2000"))
     week = measure_history(history_outputs)
     print(
-        f"a week of history vs none: {history_outputs} file outputs (a quarter scheduled 4x a "
+        f"a week of history vs a day: {history_outputs} file outputs (a quarter scheduled 4x a "
         f"day), {history_outputs // 10} published outputs, metrics and hourly jobs; "
         f"generated {int(week['rows_pings']):,} pings, {int(week['rows_metric_values']):,} "
         f"metric values, {int(week['rows_publishes']):,} publishes, "

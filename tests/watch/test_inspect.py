@@ -287,9 +287,11 @@ def test_non_finite_numbers_fail_every_range_check(tmp_path: Path) -> None:
     json_out = Output.model_validate(
         {"id": "j", "producer": "p", "timestamp": "at", "checks": checks}
     )
-    for literal in ("NaN", "Infinity", "1e400"):
+    for literal in ("NaN", "Infinity", "-Infinity"):
         path = write_state(tmp_path / "j.json", f'{{"at": "{iso(NOW)}", "spend": {literal}}}', NOW)
         assert classify(json_out, path).status == "corrupt", literal  # not JSON (RFC 8259)
+    path = write_state(tmp_path / "j.json", f'{{"at": "{iso(NOW)}", "spend": 1e400}}', NOW)
+    assert classify(json_out, path).reason == "spend is inf, not a finite number"
     path = write_state(tmp_path / "j.json", f'{{"at": "{iso(NOW)}", "spend": {10**400}}}', NOW)
     assert classify(json_out, path).reason.startswith("spend is 1000")  # too big for a float
     assert classify(json_out, path).status == "invalid"
