@@ -84,7 +84,9 @@ pings = Table(
     Column("source", String(16), nullable=False),
     Column("note", Text),
     Index("ix_pings_subject", "subject_kind", "subject_id", "at"),
-    Index("ix_pings_at", "at"),  # a pass reads recent pings by time (migration 0004)
+    # A pass reads recent pings by time; covering, so no planner prefers walking a subject
+    # index through the whole history instead (migration 0004).
+    Index("ix_pings_at", "at", "subject_kind", "subject_id", "kind"),
 )
 
 metric_values = Table(
@@ -97,5 +99,5 @@ metric_values = Table(
     Column("pushed_at", UTCDateTime, nullable=False),
     Column("pushed_by", String(100)),
     Index("ix_metric_values_metric_id", "metric_id", "at"),
-    Index("ix_metric_values_at", "at"),  # a pass reads recent values by time (migration 0004)
+    Index("ix_metric_values_at", "at", "metric_id", "value"),  # covering, as ix_pings_at
 )

@@ -20,8 +20,8 @@ def upgrade() -> None:
     with op.batch_alter_table("publishes") as batch:
         batch.add_column(sa.Column("data_at", UTCDateTime()))
         batch.add_column(sa.Column("status", sa.String(16)))
-    op.create_index("ix_pings_at", "pings", ["at"])
-    op.create_index("ix_metric_values_at", "metric_values", ["at"])
+    op.create_index("ix_pings_at", "pings", ["at", "subject_kind", "subject_id", "kind"])
+    op.create_index("ix_metric_values_at", "metric_values", ["at", "metric_id", "value"])
     op.create_index("ix_watch_transitions_at", "watch_transitions", ["at"])
 
 
