@@ -8,7 +8,10 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-from orgplane.org.models import Output
+import pytest
+from pydantic import ValidationError
+
+from orgplane.org.models import Metric, Output, Range
 from orgplane.watch.check import locate, read_located
 from orgplane.watch.inspect import Prior, classify_output
 from orgplane.watch.readers import read_file
@@ -312,3 +315,11 @@ def test_non_finite_numbers_fail_a_json_schema_range(tmp_path: Path) -> None:
     finding = classify(output, path)
     assert finding.status == "invalid"
     assert finding.reason == "spend is not a finite number (NaN or infinity)"
+
+
+def test_a_range_or_target_declared_as_nan_is_refused() -> None:
+    for bad in ("nan", "inf", float("nan")):
+        with pytest.raises(ValidationError):
+            Range.model_validate({"min": bad})
+        with pytest.raises(ValidationError):
+            Metric.model_validate({"id": "m", "owner": "o", "target": bad})

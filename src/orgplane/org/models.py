@@ -143,8 +143,9 @@ class Seat(Declared):
 
 
 class Range(Declared):
-    min: float | None = None
-    max: float | None = None
+    # A NaN bound would let every value through (NaN < x is False): bounds are finite.
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    max: float | None = Field(default=None, allow_inf_nan=False)
 
 
 class ContentChecks(Declared):
@@ -244,7 +245,7 @@ class Metric(Declared):
     owner: SeatId
     description: str | None = None
     unit: str | None = None
-    target: float | None = None
+    target: float | None = Field(default=None, allow_inf_nan=False)
     direction: Literal["at_least", "at_most"] = "at_least"
     schedule: Cron | None = None
     grace: Duration = DEFAULT_GRACE
