@@ -21,10 +21,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from orgplane.org.models import Org, Output, Seat
-from orgplane.store.engine import open_store
+from sqlalchemy import insert
+
+from orgplane.org.models import Metric, Org, Output, Process, Seat, Stage
+from orgplane.store.engine import Store, open_store
+from orgplane.store.tables import metric_values, pings, publishes, watch_transitions
 from orgplane.watch.check import check_once, evaluate
+from orgplane.watch.prune import prune, prune_pass
+from orgplane.watch.schedules import slot_times
 from orgplane.watch.state import Snapshot
 
 NOW = datetime.now(UTC)
@@ -131,7 +137,148 @@ def measure(count: int, db: str | None = None) -> dict[str, float]:
     return result
 
 
+SCHEDULE = "0 7,11,15,19 * * *"  # Tally's four pushes a day
+
+
+def history_org(folder: Path, count: int) -> Org:
+    """``count`` file outputs (a quarter on a four-a-day schedule), a tenth as many published
+    outputs, metrics and processes: what a week of history is generated for."""
+    org = make_org(folder, count)
+    outputs = {
+        key: out.model_copy(update={"schedule": SCHEDULE}) if i % 4 == 0 else out
+        for i, (key, out) in enumerate(org.outputs.items())
+    }
+    extra = max(count // 10, 1)
+    for i in range(extra):
+        outputs[f"p{i:05d}"] = Output(id=f"p{i:05d}", producer="dash", timestamp="generated_at")
+    metrics = {
+        f"m{i:03d}": Metric(id=f"m{i:03d}", owner="dash", schedule=SCHEDULE, target=10)
+        for i in range(extra)
+    }
+    processes = {
+        f"job{i:03d}": Process(id=f"job{i:03d}", seat="dash", stages=[Stage(name="run")])
+        for i in range(extra)
+    }
+    return org.model_copy(update={"outputs": outputs, "metrics": metrics, "processes": processes})
+
+
+def generate_history(store: Store, org: Org, now: datetime, span: timedelta) -> dict[str, int]:
+    """``span`` of history at the org's schedules: observed pushes and publishes at every slot,
+    metric values, hourly job heartbeats, two transitions a day per scheduled output; then
+    trimmed as orgplane keeps it (publishes to the last few)."""
+    start = now - span
+    slots = [at for at in slot_times(SCHEDULE, ZoneInfo(org.timezone), start, now)]
+    hourly = [start + timedelta(hours=h) for h in range(int(span / timedelta(hours=1)))]
+    rows: dict[str, list[dict[str, Any]]] = {
+        "pings": [], "metric_values": [], "publishes": [], "watch_transitions": []
+    }  # fmt: skip
+    for out in org.outputs.values():
+        if out.schedule:
+            rows["pings"] += [_ping("output", out.id, "observed", at, "watch") for at in slots]
+            for day in range(span.days):
+                at = start + timedelta(days=day, hours=15, minutes=30)
+                rows["watch_transitions"] += [
+                    _transition(out.id, "up", "missed", at),
+                    _transition(out.id, "missed", "up", at + timedelta(hours=4)),
+                ]
+        if out.location is None:
+            for at in slots:
+                body = json.dumps({"generated_at": at.isoformat(), "n": at.hour}).encode()
+                rows["publishes"].append(
+                    {"output_id": out.id, "published_at": at, "content": body,
+                     "content_hash": f"{out.id}{at}", "size": len(body), "repeats": 1,
+                     "data_at": at, "status": "fresh"}
+                )  # fmt: skip
+                rows["pings"].append(_ping("output", out.id, "publish", at, "publish"))
+    for metric in org.metrics.values():
+        rows["metric_values"] += [
+            {"metric_id": metric.id, "value": 12.0, "at": at, "pushed_at": at, "pushed_by": "dash"}
+            for at in slots
+        ]
+    for job in org.processes.values():
+        for at in hourly:
+            rows["pings"].append(_ping("heartbeat", job.id, "start", at, "heartbeat"))
+            rows["pings"].append(
+                _ping("heartbeat", job.id, "success", at + timedelta(minutes=5), "heartbeat")
+            )
+    tables = {"pings": pings, "metric_values": metric_values, "publishes": publishes,
+              "watch_transitions": watch_transitions}  # fmt: skip
+    with store.write() as conn:
+        for name, batch in rows.items():
+            if batch:
+                conn.execute(insert(tables[name]), batch)
+    prune(store, org, now)
+    if store.dialect == "sqlite":  # as a long-lived store is: its log checkpointed
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return {name: len(batch) for name, batch in rows.items()}
+
+
+def _ping(kind: str, ident: str, what: str, at: datetime, source: str) -> dict[str, Any]:
+    return {"subject_kind": kind, "subject_id": ident, "kind": what, "at": at, "source": source,
+            "note": None}  # fmt: skip
+
+
+def _transition(ident: str, before: str, after: str, at: datetime) -> dict[str, Any]:
+    return {"subject_kind": "schedule", "subject_id": ident, "from_status": before,
+            "to_status": after, "at": at, "recorded_at": at, "reason": "bench",
+            "event_id": None}  # fmt: skip
+
+
+def measure_history(count: int, runs: int = 9) -> dict[str, float]:
+    """A watcher pass (check + prune) with a week of history next to the same pass with none
+    before the last day (what a pass reads whatever the history, and every status the same in
+    both): same org, same files, one warm-up pass each, then the best of ``runs``, interleaved."""
+    with tempfile.TemporaryDirectory(prefix="watch-history-") as tmp:
+        folder = Path(tmp)
+        make_files(folder, count)
+        org = history_org(folder, count)
+        stores = {
+            name: open_store(f"sqlite:///{folder / f'{name}.db'}") for name in ("none", "week")
+        }
+        try:
+            generate_history(stores["none"], org, NOW, timedelta(days=1))
+            generated = generate_history(stores["week"], org, NOW, timedelta(days=7))
+
+            def one_pass(store: Store) -> None:
+                report = check_once(store, org, NOW)
+                prune_pass(store, org, report.checked_at)
+
+            statuses = []
+            for store in stores.values():
+                report = check_once(store, org, NOW)  # the warm-up, the same for both
+                prune_pass(store, org, report.checked_at)
+                statuses.append(sorted((f.subject_id, f.status) for f in report.findings))
+            assert statuses[0] == statuses[1], "the two stores disagree on a status"
+            # Interleaved, so a busy spell on the shared machine hits both alike.
+            best = {name: float("inf") for name in stores}
+            for _ in range(runs):
+                for name, store in stores.items():
+                    best[name] = min(best[name], best_of(1, lambda s=store: one_pass(s)))  # type: ignore[misc]
+            result: dict[str, float] = {f"{name}_s": seconds for name, seconds in best.items()}
+            result.update({f"rows_{k}": float(v) for k, v in generated.items()})
+        finally:
+            for store in stores.values():
+                store.dispose()
+    return result
+
+
 def main() -> None:
+    history_outputs = int(os.environ.get("WATCH_BENCH_HISTORY_OUTPUTS", "2000"))
+    week = measure_history(history_outputs)
+    print(
+        f"a week of history vs a day: {history_outputs} file outputs (a quarter scheduled 4x a "
+        f"day), {history_outputs // 10} published outputs, metrics and hourly jobs; "
+        f"generated {int(week['rows_pings']):,} pings, {int(week['rows_metric_values']):,} "
+        f"metric values, {int(week['rows_publishes']):,} publishes, "
+        f"{int(week['rows_watch_transitions']):,} transitions; pass = check + prune, "
+        "1 warm-up, best of 9 (interleaved)"
+    )
+    print(f"  pass with one day of history {week['none_s']:7.3f}s  1.00x")
+    print(
+        f"  pass with a week of it       {week['week_s']:7.3f}s  {week['week_s'] / week['none_s']:.2f}x"
+        "  (target: at most 1.10x)"
+    )
     count = int(os.environ.get("WATCH_BENCH_FILES", "10000"))
     small = measure(max(count // 10, 1))
     big = measure(count, os.environ.get("WATCH_BENCH_DB"))

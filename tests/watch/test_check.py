@@ -119,7 +119,7 @@ def test_scorecard_marks_the_missed_push_with_the_last_clean_one(store: Store, o
     assert row["last_clean_push"] == day + timedelta(hours=11, minutes=2)
     assert row["reason"] == (
         "the 15:00 push did not arrive by 15:30 (grace 30m); "
-        "2 of 4 pushes today; the 15:00 one is missing"
+        "2 of 3 pushes due so far today (4 a day); the 15:00 one is missing"
     )
     report = check_once(store, org, now)
     missed = [t for t in report.transitions if t["subject_id"] == "leads-booked"]
@@ -175,6 +175,72 @@ def test_published_content_is_watched_and_restamped_data_is_frozen(
             publish(store, org, "dsah", new, now)
     finally:
         store.dispose()
+
+
+def test_three_identical_publishes_are_retries_not_frozen(db_url: str, tmp_path: Path) -> None:
+    """Regression: the same content and data time sent three times (retries) read frozen."""
+    path = tmp_path / "org.yaml"
+    path.write_text(ORG_WITH_PUBLISHED)
+    org = load_org(path)
+    store = open_store(db_url)
+    try:
+        sync_org(store, org)
+        now = utcnow()
+        body = json.dumps({"generated_at": iso(now - timedelta(hours=1)), "spend": [1]}).encode()
+        statuses = [publish(store, org, "dash-analysis", body, now).status for _ in range(3)]
+        assert statuses == ["fresh", "fresh", "fresh"]
+        assert check_once(store, org, now).findings[0].status == "fresh"
+        moved = json.dumps({"generated_at": iso(now), "spend": [1]}).encode()
+        assert publish(store, org, "dash-analysis", moved, now).status == "fresh"  # 2 updates
+        again = json.dumps({"generated_at": iso(now + timedelta(minutes=1)), "spend": [1]})
+        assert publish(store, org, "dash-analysis", again.encode(), now).status == "frozen"
+    finally:
+        store.dispose()
+
+
+def test_a_started_job_that_never_finishes_goes_missing_after_its_grace(
+    store: Store, org: Org
+) -> None:
+    """Regression: a heartbeat started and never finished read ok (running) forever."""
+    start = utcnow() - timedelta(hours=3)
+    record_heartbeat(store, org, "tally-push", "start", start)
+    running = check_once(store, org, start + timedelta(minutes=59))
+    beat = next(f for f in running.findings if f.subject_kind == "heartbeat")
+    assert (beat.status, beat.ok, beat.deadline) == ("running", True, start + timedelta(hours=1))
+    report = check_once(store, org, start + timedelta(hours=2))
+    beat = next(f for f in report.findings if f.subject_kind == "heartbeat")
+    assert (beat.status, beat.ok) == ("missing", False)
+    assert "reported no finish within its grace of 1h" in beat.reason
+    moved = [
+        (t["to_status"], t["at"]) for t in report.transitions if t["subject_id"] == "tally-push"
+    ]
+    assert moved == [("missing", start + timedelta(hours=1))]
+    record_heartbeat(store, org, "tally-push", "success", start + timedelta(hours=2, minutes=1))
+    beat = next(
+        f
+        for f in check_once(store, org, start + timedelta(hours=3)).findings
+        if f.subject_kind == "heartbeat"
+    )
+    assert beat.status == "up"
+
+
+def test_a_silent_heartbeat_stays_in_the_findings_past_the_history_window(
+    store: Store, org: Org
+) -> None:
+    """Regression: after eight silent days a heartbeat dropped out of the findings unseen."""
+    start = utcnow() - timedelta(days=30)
+    record_heartbeat(store, org, "tally-push", "start", start)
+    check_once(store, org, start + timedelta(minutes=5))  # running, as the watcher saw it
+    later = check_once(store, org, start + timedelta(days=9))
+    beat = next(f for f in later.findings if f.subject_kind == "heartbeat")
+    assert beat.status == "missing"
+    assert [t["to_status"] for t in later.transitions if t["subject_id"] == "tally-push"] == [
+        "missing"
+    ]
+    for days in (10, 20):  # stays missing, with no new transition and no drop-out
+        again = check_once(store, org, start + timedelta(days=days))
+        assert [f.status for f in again.findings if f.subject_kind == "heartbeat"] == ["missing"]
+        assert not [t for t in again.transitions if t["subject_id"] == "tally-push"]
 
 
 def test_heartbeats_of_a_process(store: Store, org: Org) -> None:

@@ -8,7 +8,10 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
-from orgplane.org.models import Output
+import pytest
+from pydantic import ValidationError
+
+from orgplane.org.models import Metric, Output, Range
 from orgplane.watch.check import locate, read_located
 from orgplane.watch.inspect import Prior, classify_output
 from orgplane.watch.readers import read_file
@@ -264,3 +267,59 @@ def test_size_limit_is_per_output(dash_output: Output, tmp_path: Path) -> None:
     assert finding.status == "corrupt"
     assert "it was not read" in finding.reason
     assert "it was not read" not in classify(dash_output, path).reason
+
+
+def test_non_finite_numbers_fail_every_range_check(tmp_path: Path) -> None:
+    """Regression: NaN passed a range check (NaN < 0 and NaN > max are both False)."""
+    checks = {"ranges": {"spend": {"min": 0, "max": 100}}}
+    yaml_out = Output.model_validate(
+        {"id": "y", "producer": "p", "format": "yaml", "timestamp": "at", "checks": checks}
+    )
+    for literal in (".nan", ".inf", "-.inf", '"NaN"', '"inf"'):
+        path = write_state(tmp_path / "y.yaml", f"at: '{iso(NOW)}'\nspend: {literal}\n", NOW)
+        finding = classify(yaml_out, path)
+        assert (finding.status, finding.reason.endswith("not a finite number")) == (
+            "invalid",
+            True,
+        ), literal
+    csv_out = Output.model_validate(
+        {"id": "c", "producer": "p", "format": "csv", "timestamp": "at", "checks": checks}
+    )
+    path = write_state(tmp_path / "c.csv", f"at,spend\n{iso(NOW)},5\n{iso(NOW)},nan\n", NOW)
+    assert classify(csv_out, path).reason == "spend is 'nan', not a finite number"
+    json_out = Output.model_validate(
+        {"id": "j", "producer": "p", "timestamp": "at", "checks": checks}
+    )
+    for literal in ("NaN", "Infinity", "-Infinity"):
+        path = write_state(tmp_path / "j.json", f'{{"at": "{iso(NOW)}", "spend": {literal}}}', NOW)
+        assert classify(json_out, path).status == "corrupt", literal  # not JSON (RFC 8259)
+    path = write_state(tmp_path / "j.json", f'{{"at": "{iso(NOW)}", "spend": 1e400}}', NOW)
+    assert classify(json_out, path).reason == "spend is inf, not a finite number"
+    path = write_state(tmp_path / "j.json", f'{{"at": "{iso(NOW)}", "spend": {10**400}}}', NOW)
+    assert classify(json_out, path).reason.startswith("spend is 1000")  # too big for a float
+    assert classify(json_out, path).status == "invalid"
+
+
+def test_non_finite_numbers_fail_a_json_schema_range(tmp_path: Path) -> None:
+    schema = {"type": "object", "properties": {"spend": {"type": "number", "maximum": 10}}}
+    output = Output.model_validate(
+        {
+            "id": "y",
+            "producer": "p",
+            "format": "yaml",
+            "timestamp": "at",
+            "checks": {"json_schema": schema},
+        }
+    )
+    path = write_state(tmp_path / "y.yaml", f"at: '{iso(NOW)}'\nspend: .nan\n", NOW)
+    finding = classify(output, path)
+    assert finding.status == "invalid"
+    assert finding.reason == "spend is not a finite number (NaN or infinity)"
+
+
+def test_a_range_or_target_declared_as_nan_is_refused() -> None:
+    for bad in ("nan", "inf", float("nan")):
+        with pytest.raises(ValidationError):
+            Range.model_validate({"min": bad})
+        with pytest.raises(ValidationError):
+            Metric.model_validate({"id": "m", "owner": "o", "target": bad})

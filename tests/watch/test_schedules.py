@@ -23,7 +23,7 @@ def test_up_when_the_latest_slot_got_its_push() -> None:
     status = schedule_status(TALLY, GRACE, "UTC", [at(7, 1), at(11, 2)], at(12))
     assert status.status == "up"
     assert status.deadline == at(15, 30)
-    assert status.summary == "2 of 4 pushes today"
+    assert status.summary == "2 of 2 pushes due so far today (4 a day)"
 
 
 def test_late_within_grace() -> None:
@@ -41,7 +41,7 @@ def test_down_is_stamped_at_the_end_of_the_window_not_when_noticed() -> None:
     assert status.last_push == at(11, 2)
     assert status.reason == (
         "the 15:00 push did not arrive by 15:30 (grace 30m); "
-        "2 of 4 pushes today; the 15:00 one is missing"
+        "2 of 3 pushes due so far today (4 a day); the 15:00 one is missing"
     )
 
 
@@ -54,6 +54,14 @@ def test_slots_are_named_three_of_four() -> None:
     assert states == ["on_time", "missing", "on_time", "on_time"]
 
 
+def test_before_the_first_slot_no_push_is_said_to_be_missing() -> None:
+    # Regression: at 06:00 the summary read "0 of 4 pushes today" before any slot was due.
+    status = schedule_status(TALLY, GRACE, "UTC", [at(19, 2, day=20)], at(6))
+    assert status.status == "up"
+    assert status.summary == "no push due yet today (4 a day, the first at 07:00)"
+    assert "0 of" not in status.reason
+
+
 def test_a_late_push_keeps_its_slot_but_is_marked_late() -> None:
     status = schedule_status(TALLY, GRACE, "UTC", [at(7, 50)], at(9))
     assert status.status == "up"
@@ -62,7 +70,9 @@ def test_a_late_push_keeps_its_slot_but_is_marked_late() -> None:
 
 def test_two_slots_missing() -> None:
     status = schedule_status(TALLY, GRACE, "UTC", [at(7, 0)], at(16))
-    assert status.summary == "1 of 4 pushes today; the 11:00 and 15:00 ones are missing"
+    assert status.summary == (
+        "1 of 3 pushes due so far today (4 a day); the 11:00 and 15:00 ones are missing"
+    )
 
 
 def test_never_pushed_is_down_since_the_first_window_closed() -> None:
@@ -134,6 +144,9 @@ def test_any_history_gives_a_status_stamped_no_later_than_now(
     assert status.changed_at <= now + timedelta(minutes=5)
     if status.status != "down":
         assert status.deadline is not None and status.deadline > now
-    got = sum(1 for s in status.slots_today if s.arrived is not None)
-    if status.slots_today:
-        assert status.summary.startswith(f"{got} of {len(status.slots_today)} pushes today")
+    due = [s for s in status.slots_today if s.state != "upcoming"]
+    got = sum(1 for s in due if s.arrived is not None)
+    if due:
+        assert status.summary.startswith(f"{got} of {len(due)} pushes")
+    elif status.slots_today:
+        assert status.summary.startswith("no push due yet today")

@@ -56,6 +56,22 @@ SeatId = Annotated[str, Field(pattern=ID_PATTERN)]
 DEFAULT_MAX_AGE = timedelta(hours=18)
 DEFAULT_GRACE = timedelta(minutes=30)
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+DEFAULT_RETENTION = timedelta(days=90)
+MIN_RETENTION = timedelta(days=8)
+"""The watcher looks back 8 days to judge schedules (a weekly cron needs a week of pushes)."""
+
+
+def _retention(value: timedelta) -> timedelta:
+    if value < MIN_RETENTION:
+        raise ValueError(
+            f"retention {format_duration(value)} is shorter than the "
+            f"{format_duration(MIN_RETENTION)} the watcher looks back to judge schedules; "
+            "write at least 8d (default 90d)"
+        )
+    return value
+
+
+Retention = Annotated[Duration, AfterValidator(_retention)]
 
 
 class Declared(BaseModel):
@@ -127,8 +143,9 @@ class Seat(Declared):
 
 
 class Range(Declared):
-    min: float | None = None
-    max: float | None = None
+    # A NaN bound would let every value through (NaN < x is False): bounds are finite.
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    max: float | None = Field(default=None, allow_inf_nan=False)
 
 
 class ContentChecks(Declared):
@@ -228,7 +245,7 @@ class Metric(Declared):
     owner: SeatId
     description: str | None = None
     unit: str | None = None
-    target: float | None = None
+    target: float | None = Field(default=None, allow_inf_nan=False)
     direction: Literal["at_least", "at_most"] = "at_least"
     schedule: Cron | None = None
     grace: Duration = DEFAULT_GRACE
@@ -240,6 +257,7 @@ class Org(Declared):
 
     name: str
     timezone: str = "UTC"
+    retention: Retention = DEFAULT_RETENTION
     seats: dict[str, Seat] = Field(default_factory=dict)
     outputs: dict[str, Output] = Field(default_factory=dict)
     processes: dict[str, Process] = Field(default_factory=dict)

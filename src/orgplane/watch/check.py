@@ -23,7 +23,7 @@ from orgplane.watch.inspect import Finding, classify_output
 from orgplane.watch.metrics import metric_findings
 from orgplane.watch.readers import Reading, parse_content, read_file
 from orgplane.watch.schedules import schedule_status, slots_as_dicts
-from orgplane.watch.state import Published, Snapshot, load_snapshot, save_findings
+from orgplane.watch.state import Published, Snapshot, load_org_snapshot, save_findings
 
 
 @dataclass
@@ -53,11 +53,15 @@ class CheckReport:
         }
 
 
+PUSH_KINDS = ("observed", "publish")
+"""The pings of an output that are pushes: a new data time seen on disk, a publish."""
+
+
 def check_once(store: Store, org: Org, now: datetime | None = None) -> CheckReport:
     """Run one pass at ``now`` (default: the clock) and record its transitions once."""
     now = now or utcnow()
     with store.read() as conn:
-        snap = load_snapshot(conn, now)
+        snap = load_org_snapshot(conn, org, now)
     findings = evaluate(org, snap, now)
     scheduled = frozenset(o.id for o in org.outputs.values() if o.schedule)
     with store.write() as conn:
@@ -138,15 +142,15 @@ def _schedule_finding(
     org: Org, output: Output, state: Finding, snap: Snapshot, now: datetime
 ) -> Finding:
     assert output.schedule is not None
-    pushes = [at for kind, at in snap.pings.get(("output", output.id), []) if kind != "start"]
-    beats = snap.pings.get(("heartbeat", output.id), [])
-    pushes += [at for kind, at in beats if kind == "success"]
+    pushes = snap.pushes("output", output.id, PUSH_KINDS)
+    pushes += snap.pushes("heartbeat", output.id, ("success",))
     if state.data_at is not None:
         pushes.append(state.data_at)
-    fails = [at for kind, at in beats if kind == "fail"]
-    status = schedule_status(
-        output.schedule, output.grace, org.timezone, pushes, now, max(fails, default=None)
-    )
+    prior = snap.priors.get(("schedule", output.id))
+    if prior is not None and prior.data_at is not None:
+        pushes.append(prior.data_at)  # the last push, when it is older than this pass reads
+    failed = snap.last("heartbeat", output.id, "fail")
+    status = schedule_status(output.schedule, output.grace, org.timezone, pushes, now, failed)
     return Finding(
         "schedule",
         output.id,

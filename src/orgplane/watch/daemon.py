@@ -34,6 +34,7 @@ from orgplane.store.migrate import upgrade
 from orgplane.store.sqlite_files import LeftoverLogGuard, Reopening, verify_integrity
 from orgplane.store.sync import ensure_synced
 from orgplane.watch.check import check_once
+from orgplane.watch.prune import prune_pass
 
 log = logging.getLogger("orgplane.watch")
 _PASS_TROUBLE: tuple[type[Exception], ...] = (OrgplaneError, OSError, *DRIVER_ERRORS)
@@ -101,6 +102,7 @@ class Watcher:
         try:
             store = self._connect(org)
             report = check_once(store, org)
+            prune_pass(store, org, report.checked_at)  # a bounded batch of old history a pass
         except StoreCorrupt as exc:
             self._corrupt = exc
             log.error("store is damaged, not writing to it: %s", _one_line(exc))

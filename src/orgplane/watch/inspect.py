@@ -14,17 +14,18 @@ The classes, in the order they are decided:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from orgplane.org.durations import format_duration, humanize_age
 from orgplane.org.models import Output
-from orgplane.watch.readers import Reading, lookup
-from orgplane.watch.timestamps import CLOCK_SKEW
+from orgplane.watch.readers import Reading, lookup, non_finite
+from orgplane.watch.schemas import schema_validator
+from orgplane.watch.timestamps import CLOCK_SKEW, shorten
 
 OK_STATUSES = frozenset({"fresh", "up", "late", "running"})
 
@@ -224,6 +225,10 @@ def content_problem(output: Output, reading: Reading) -> str | None:
         if problem:
             return problem
     if checks.json_schema is not None and output.format in ("json", "yaml"):
+        # jsonschema lets NaN through every minimum and maximum (NaN < x is False).
+        where = non_finite(reading.data)
+        if where is not None:
+            return f"{where} is not a finite number (NaN or infinity)"
         return _schema_problem(checks.json_schema, reading.data)
     return None
 
@@ -244,41 +249,34 @@ def _range_problem(
     for value in values:
         number = _number(value)
         if number is None:
-            return f"{name} is {value!r}, not a number"
+            shown = shorten(repr(value))
+            return f"{name} is {shown}, not a finite number"
         if low is not None and number < low:
-            return f"{name} is {value}, below its minimum {low:g}"
+            return f"{name} is {shorten(str(value))}, below its minimum {low:g}"
         if high is not None and number > high:
-            return f"{name} is {value}, above its maximum {high:g}"
+            return f"{name} is {shorten(str(value))}, above its maximum {high:g}"
     return None
 
 
 def _number(value: Any) -> float | None:
+    """The value as a finite float; None for anything else (NaN, infinities, overflow, text)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-_VALIDATORS: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+    try:
+        number = float(value) if isinstance(value, int | float | str) else None
+    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
+        return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _schema_problem(schema: dict[str, Any], data: Any) -> str | None:
     try:
-        # One compiled validator per declared schema (the schema is kept so its id stays its own).
-        cached = _VALIDATORS.get(id(schema))
-        if cached is None or cached[0] is not schema:
-            Draft202012Validator.check_schema(schema)
-            cached = _VALIDATORS[id(schema)] = (schema, Draft202012Validator(schema))
-        validator = cached[1]
+        validator = schema_validator(schema)
         error = next(iter(validator.iter_errors(data)), None)
     except SchemaError as exc:
         return f"checks.json_schema in org.yaml is itself invalid: {exc.message}"
+    except RecursionError:
+        return "JSON Schema: the document is nested too deeply to validate"
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path) or "the document"

@@ -21,7 +21,7 @@ from orgplane.store.engine import Store
 from orgplane.store.tables import metric_values
 from orgplane.watch.inspect import Finding
 from orgplane.watch.schedules import schedule_status, slots_as_dicts
-from orgplane.watch.state import Snapshot, load_snapshot
+from orgplane.watch.state import Snapshot, load_org_snapshot
 
 
 def push_metric(
@@ -73,11 +73,10 @@ def metric_findings(org: Org, snap: Snapshot, now: datetime) -> list[Finding]:
             details=details,
         )
         if metric.schedule:
-            beats = snap.pings.get(("heartbeat", metric.id), [])
-            pushes = [at for at, _ in values] + [at for k, at in beats if k == "success"]
-            fails = [at for k, at in beats if k == "fail"]
+            pushes = [at for at, _ in values] + snap.pushes("heartbeat", metric.id, ("success",))
+            failed = snap.last("heartbeat", metric.id, "fail")
             status = schedule_status(
-                metric.schedule, metric.grace, org.timezone, pushes, now, max(fails, default=None)
+                metric.schedule, metric.grace, org.timezone, pushes, now, failed
             )
             finding.status = "missed" if status.status == "down" else status.status
             finding.reason = status.reason
@@ -136,5 +135,5 @@ def scorecard_rows(org: Org, findings: list[Finding]) -> list[dict[str, Any]]:
 def scorecard(store: Store, org: Org, now: datetime) -> list[dict[str, Any]]:
     """The scorecard at ``now``, read from the store (nothing is written)."""
     with store.read() as conn:
-        snap = load_snapshot(conn, now, with_content=False)
+        snap = load_org_snapshot(conn, org, now, with_content=False)
     return scorecard_rows(org, metric_findings(org, snap, now))

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +27,14 @@ from ruamel.yaml.constructor import SafeConstructor
 from orgplane.org.models import Output
 from orgplane.watch.timestamps import parse_timestamp
 
-"""The largest state file orgplane reads; a larger one is reported, not loaded."""
+YAML_MAX_BYTES = 256 * 1024
+"""The largest YAML state orgplane parses: the YAML parser is pure Python (about 100-200 KB a
+second here), so a 16 MiB file would hold a pass for minutes. Larger YAML is corrupt, with the
+advice to write JSON, whose parser is C."""
+
+MAX_VALUES = 2_000_000
+"""The most values a YAML document may expand to: aliases let a few bytes name a tree of
+billions (the "billion laughs"), which every later walk of the data would pay for."""
 
 
 @dataclass(slots=True)
@@ -120,6 +128,12 @@ def parse_content(raw: bytes, output: Output, source: str, written_at: datetime)
     if not raw.strip():
         reading.error = f"{source} is empty ({len(raw)} bytes)"
         return reading
+    if output.format == "yaml" and len(raw) > YAML_MAX_BYTES:
+        reading.error = (
+            f"{source} is {_mb(len(raw))} of YAML, over the {YAML_MAX_BYTES // 1024} KiB "
+            "orgplane parses as YAML; write it as JSON (format: json)"
+        )
+        return reading
     try:
         if output.format == "csv":
             stamps = _parse_csv(raw, output, reading)
@@ -140,7 +154,15 @@ def parse_content(raw: bytes, output: Output, source: str, written_at: datetime)
 
 
 def _parse_document(raw: bytes, output: Output, reading: Reading) -> list[str]:
-    data = json.loads(raw) if output.format == "json" else _yaml().load(raw.decode("utf-8"))
+    if output.format == "json":
+        # NaN and Infinity are not JSON; 1e400 parses as inf, which every range check refuses.
+        data = _JSON.decode(raw.decode(json.detect_encoding(raw)))
+    else:
+        data = _yaml().load(raw.decode("utf-8"))
+        if expanded_size(data) > MAX_VALUES:
+            raise ValueError(
+                f"its aliases expand to more than {MAX_VALUES:,} values; write the data out"
+            )
     reading.data = data
     if isinstance(data, list):
         reading.rows = len(data)
@@ -196,10 +218,57 @@ def _parse_csv(raw: bytes, output: Output, reading: Reading) -> list[str]:
 
 
 def _parse_text(raw: bytes, reading: Reading) -> list[str]:
+    if b"\x00" in raw:  # a file of zeros is what a torn write leaves after a power cut
+        raise ValueError("it holds NUL bytes (binary data or a torn write), not text")
     text = raw.decode("utf-8")
     reading.rows = sum(1 for line in text.splitlines() if line.strip())
     reading.data_at = reading.written_at
     return []
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (RFC 8259); write null or a finite number")
+
+
+_JSON = json.JSONDecoder(parse_constant=_no_constant)  # one decoder, not one per file
+
+
+def expanded_size(data: Any) -> int:
+    """How many values ``data`` holds counted as a tree (a shared node once per reference);
+    linear in the distinct nodes, so aliases cannot make the count itself explode."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, done = stack.pop()
+        if not isinstance(node, dict | list) or (id(node) in sizes and not done):
+            continue
+        children = list(node.values()) if isinstance(node, dict) else node
+        if done:
+            sizes[id(node)] = 1 + sum(
+                sizes.get(id(c), 1) if isinstance(c, dict | list) else 1 for c in children
+            )
+            continue
+        sizes[id(node)] = 1  # on the stack: a cycle counts once instead of looping
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, dict | list))
+    return sizes.get(id(data), 1)
+
+
+def non_finite(data: Any) -> str | None:
+    """Where in ``data`` a NaN or infinite float is (``the document``, ``clients.2.spend``);
+    None when there is none. Each distinct node is visited once."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return where or "the document"
+        if not isinstance(node, dict | list) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in items)
+    return None
 
 
 def lookup(data: Any, path: str) -> tuple[bool, Any]:

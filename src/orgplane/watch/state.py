@@ -10,29 +10,41 @@ IMMEDIATE``). Dedupe keys on the events make a repeat a no-op as well.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
+    CompoundSelect,
     Connection,
+    Select,
     String,
+    and_,
     bindparam,
     func,
     insert,
+    or_,
     select,
     text,
     type_coerce,
+    union_all,
     update,
 )
 
+from orgplane.org.models import Org
 from orgplane.respond.events import EventKind, FailureEvent, SubjectKind, record_events
 from orgplane.store.tables import metric_values, pings, publishes, watch_states, watch_transitions
 from orgplane.watch.inspect import OK_STATUSES, Finding, Prior
+from orgplane.watch.schedules import window_start
 
 WATCH_LOCK = 0x6F727761746368  # any fixed number: serialises the writes of several watchers
 HISTORY = timedelta(days=8)
-"""How far back pushes are loaded to judge schedules (a weekly cron needs a week)."""
+"""How far back the pings of a subject count (a weekly cron needs a week)."""
+SUMMARY_SPAN = timedelta(days=1)
+"""A pass aggregates the pings of at least this last day (or the schedules' window, if
+longer); a process quiet for longer is looked up on its own, a schedule's older last push is
+in its stored state."""
 
 _EVENT_KIND = {"missed": "missed_run", "failed": "missed_run"}
 _EVENT_SUBJECT: dict[str, SubjectKind] = {
@@ -52,22 +64,83 @@ class Published:
     repeats: int
 
 
+@dataclass(frozen=True, slots=True)
+class PingSummary:
+    """One kind of ping of one subject over the last :data:`HISTORY`: the latest and how many."""
+
+    last_at: datetime
+    count: int
+
+
 @dataclass
 class Snapshot:
-    """Everything one pass needs from the store, read in one transaction."""
+    """Everything one pass needs from the store, read in one transaction.
+
+    ``pings`` holds each push (every ping but a start) of the outputs and of the scheduled
+    heartbeats since the schedules' window opened (today's slots, the latest slot); ``summary``
+    the latest ping of each kind of every subject over :data:`HISTORY`, which is all a
+    heartbeat's status and a schedule's last push need. A week of hourly jobs is then a few
+    rows a job, not a row a ping.
+    """
 
     priors: dict[tuple[str, str], Prior] = field(default_factory=dict)
     published: dict[str, Published] = field(default_factory=dict)
     pings: dict[tuple[str, str], list[tuple[str, datetime]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    summary: dict[tuple[str, str], dict[str, PingSummary]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
     values: dict[str, list[tuple[datetime, float]]] = field(
         default_factory=lambda: defaultdict(list)
     )
 
+    def pushes(self, subject_kind: str, subject_id: str, kinds: Collection[str]) -> list[datetime]:
+        """The push times of a subject known to this pass: those since the schedules' window
+        opened and the latest of each of ``kinds`` before it."""
+        times = [at for kind, at in self.pings.get((subject_kind, subject_id), []) if kind in kinds]
+        summary = self.summary.get((subject_kind, subject_id), {})
+        times += [summary[kind].last_at for kind in kinds if kind in summary]
+        return times
 
-def load_snapshot(conn: Connection, now: datetime, *, with_content: bool = True) -> Snapshot:
-    """Read states, latest publishes, recent pings and metric values (a few queries in all)."""
+    def last(self, subject_kind: str, subject_id: str, kind: str) -> datetime | None:
+        """The latest ping of ``kind`` of a subject in the last :data:`HISTORY`."""
+        found = self.summary.get((subject_kind, subject_id), {}).get(kind)
+        return found.last_at if found else None
+
+
+def load_org_snapshot(
+    conn: Connection, org: Org, now: datetime, *, with_content: bool = True
+) -> Snapshot:
+    """The snapshot a pass over ``org`` at ``now`` needs (see :func:`load_snapshot`)."""
+    scheduled = {o.id: o.schedule for o in org.outputs.values() if o.schedule}
+    scheduled |= {m.id: m.schedule for m in org.metrics.values() if m.schedule}
+    return load_snapshot(
+        conn,
+        now,
+        with_content=with_content,
+        metric_ids=list(org.metrics),
+        scheduled=list(scheduled),
+        pushes_from=window_start(scheduled.values(), org.timezone, now),
+        heartbeats=list(org.processes),
+    )
+
+
+def load_snapshot(
+    conn: Connection,
+    now: datetime,
+    *,
+    with_content: bool = True,
+    metric_ids: Collection[str] = (),
+    scheduled: Collection[str] = (),
+    pushes_from: datetime | None = None,
+    heartbeats: Collection[str] = (),
+) -> Snapshot:
+    """Read states, latest publishes, a summary of the pings, the pushes since ``pushes_from``
+    (default: :data:`HISTORY` ago) of outputs and of the heartbeats named in ``scheduled``,
+    metric values since then, the latest value of each of ``metric_ids`` however old, and the
+    latest ping of each of ``heartbeats`` (and of every heartbeat in the store's state) in the
+    last :data:`HISTORY`: a few indexed queries in all, whatever the history."""
     snap = Snapshot()
     states = watch_states.c
     # Times are read as text and parsed with fromisoformat: the generic SQLite DateTime
@@ -90,29 +163,115 @@ def load_snapshot(conn: Connection, now: datetime, *, with_content: bool = True)
             status, _utc(since) or now, _utc(data_at), digest, same, _utc(good), _utc(deadline)
         )
     if with_content:
-        latest = select(func.max(publishes.c.id)).group_by(publishes.c.output_id)
-        query = select(
-            publishes.c.output_id,
-            publishes.c.published_at,
-            publishes.c.content,
-            publishes.c.repeats,
-        ).where(publishes.c.id.in_(latest.scalar_subquery()))
-        for row in conn.execute(query):
+        for row in conn.execute(latest_publishes_query()):
             snap.published[row.output_id] = Published(row.published_at, row.content, row.repeats)
     since = now - HISTORY
-    query = select(pings.c.subject_kind, pings.c.subject_id, pings.c.kind, pings.c.at).where(
-        pings.c.at >= since
-    )
-    for row in conn.execute(query.order_by(pings.c.at)):
-        snap.pings[(row.subject_kind, row.subject_id)].append((row.kind, row.at))
-    # Recent values, plus the latest of each metric however old it is.
-    newest = select(func.max(metric_values.c.id)).group_by(metric_values.c.metric_id)
-    query = select(metric_values.c.metric_id, metric_values.c.at, metric_values.c.value).where(
-        (metric_values.c.at >= since) | metric_values.c.id.in_(newest.scalar_subquery())
-    )
-    for row in conn.execute(query.order_by(metric_values.c.at)):
+    window = max(pushes_from or since, since)
+    summary_from = max(min(window, now - SUMMARY_SPAN), since)
+    for kind, ident, what, last_at, count in conn.execute(ping_summary_query(summary_from)):
+        snap.summary[(kind, ident)][what] = PingSummary(_utc(last_at) or now, count)
+    known = {ident for kind, ident in snap.priors if kind == "heartbeat"} | set(heartbeats)
+    quiet_beats = sorted(known - {ident for kind, ident in snap.summary if kind == "heartbeat"})
+    for start in range(0, len(quiet_beats), 200):
+        seeks = latest_pings_query(quiet_beats[start : start + 200], since)
+        for ident, what, at in conn.execute(seeks):
+            snap.summary[("heartbeat", ident)][what] = PingSummary(_utc(at) or now, 1)
+    wanted = set(scheduled)
+    for kind, ident, what, at in conn.execute(recent_pings_query(window)):
+        if kind == "output" or ident in wanted:  # a process's heartbeats: the summary has them
+            snap.pings[(kind, ident)].append((what, _utc(at) or now))
+    for row in conn.execute(recent_values_query(window)):
         snap.values[row.metric_id].append((row.at, row.value))
+    # The latest value of a metric however old (the scorecard shows it), for the few with
+    # nothing recent: one indexed look-up each, never a scan of the history.
+    quiet = sorted(set(metric_ids) - set(snap.values))
+    for start in range(0, len(quiet), 200):
+        for row in conn.execute(latest_values_query(quiet[start : start + 200])):
+            snap.values[row.metric_id].append((row.at, row.value))
     return snap
+
+
+def latest_publishes_query() -> Select[Any]:
+    """The latest publish of each output (a handful of rows each: publishes are trimmed)."""
+    latest = select(func.max(publishes.c.id)).group_by(publishes.c.output_id)
+    return select(
+        publishes.c.output_id, publishes.c.published_at, publishes.c.content, publishes.c.repeats
+    ).where(publishes.c.id.in_(latest.scalar_subquery()))
+
+
+def ping_summary_query(since: datetime) -> Select[Any]:
+    """The latest ping of each kind of each subject since ``since`` and their count: a range
+    of the ``at`` index, aggregated in the database."""
+    c = pings.c
+    return (
+        select(
+            c.subject_kind, c.subject_id, c.kind, type_coerce(func.max(c.at), String), func.count()
+        )
+        .where(c.at >= since)
+        # kind first: no subject index can give this order, so no planner walks one whole
+        .group_by(c.kind, c.subject_kind, c.subject_id)
+    )
+
+
+def recent_pings_query(since: datetime, scheduled: Collection[str] = ()) -> Select[Any]:
+    """The pushes since ``since`` (every ping but a start) of outputs and of the heartbeats
+    named in ``scheduled``, oldest first: a range of the ``at`` index."""
+    c = pings.c
+    wanted = c.subject_kind == "output"
+    if scheduled:
+        wanted = or_(
+            wanted, and_(c.subject_kind == "heartbeat", c.subject_id.in_(sorted(scheduled)))
+        )
+    return (
+        select(c.subject_kind, c.subject_id, c.kind, type_coerce(c.at, String))
+        .where(c.at >= since, c.kind != "start")
+        .order_by(c.at)
+    )
+
+
+def recent_values_query(since: datetime) -> Select[Any]:
+    """Metric values measured since ``since``, oldest first: a range of the ``at`` index."""
+    values = metric_values.c
+    return (
+        select(values.metric_id, values.at, values.value)
+        .where(values.at >= since)
+        .order_by(values.at)
+    )
+
+
+def latest_values_query(metric_ids: Sequence[str]) -> CompoundSelect[Any]:
+    """The latest value of each of ``metric_ids`` (at least one): a seek per metric."""
+    values = metric_values.c
+    return _latest_each(
+        [
+            select(values.metric_id, values.at, values.value).where(values.metric_id == ident)
+            for ident in metric_ids
+        ],
+        values.at,
+        values.id,
+    )
+
+
+def latest_pings_query(names: Sequence[str], since: datetime) -> CompoundSelect[Any]:
+    """The latest ping since ``since`` of each heartbeat in ``names`` (at least one): a seek
+    per heartbeat on the subject index."""
+    c = pings.c
+    return _latest_each(
+        [
+            select(c.subject_id, c.kind, type_coerce(c.at, String).label("at")).where(
+                c.subject_kind == "heartbeat", c.subject_id == name, c.at >= since
+            )
+            for name in names
+        ],
+        c.at,
+        c.id,
+    )
+
+
+def _latest_each(parts: Sequence[Select[Any]], *order: Any) -> CompoundSelect[Any]:
+    # Each part wrapped as a subquery: SQLite allows ORDER BY ... LIMIT only there in a UNION.
+    ones = [part.order_by(*(c.desc() for c in order)).limit(1).subquery() for part in parts]
+    return union_all(*(select(*one.c) for one in ones))
 
 
 def save_findings(

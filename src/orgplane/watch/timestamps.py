@@ -23,21 +23,28 @@ def parse_timestamp(value: object, name: str = "timestamp") -> tuple[datetime | 
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             return None, f"{name} {value.isoformat()!r} has no UTC offset; write e.g. {EXAMPLE}"
-        return value.astimezone(UTC), None
+        return _in_utc(value, name, value.isoformat())
     if not isinstance(value, str):
-        shown = _shorten(repr(value))
+        shown = shorten(repr(value))
         return None, f"{name} is {shown}, not a time; write ISO 8601 text such as {EXAMPLE}"
     text = value.strip()
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        return None, f"{name} {_shorten(repr(value))} is not a valid time; write e.g. {EXAMPLE}"
+        return None, f"{name} {shorten(repr(value))} is not a valid time; write e.g. {EXAMPLE}"
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return None, (
-            f"{name} {_shorten(repr(value))} has no UTC offset (naive), so its zone is unknown; "
+            f"{name} {shorten(repr(value))} has no UTC offset (naive), so its zone is unknown; "
             f"write e.g. {EXAMPLE}"
         )
-    return parsed.astimezone(UTC), None
+    return _in_utc(parsed, name, value)
+
+
+def _in_utc(moment: datetime, name: str, shown: str) -> tuple[datetime | None, str | None]:
+    try:
+        return moment.astimezone(UTC), None
+    except OverflowError:  # 0001-01-01T00:00+05:00 or 9999-12-31T23:59-05:00 in UTC
+        return None, f"{name} {shorten(repr(shown))} is out of range in UTC; write e.g. {EXAMPLE}"
 
 
 def parse_cli_time(text: str, now: datetime, option: str = "--at") -> datetime:
@@ -53,5 +60,6 @@ def parse_cli_time(text: str, now: datetime, option: str = "--at") -> datetime:
     return parsed
 
 
-def _shorten(text: str, limit: int = 60) -> str:
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, for quoting outside input."""
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -4,7 +4,8 @@
 metric, a heartbeat) with a stored ``deadline``: the moment it turns stale or down if nothing
 new arrives, as healthchecks.io stores ``alert_after``. ``watch_transitions`` is the
 append-only history of state changes, stamped with when the change happened. ``publishes``,
-``pings`` and ``metric_values`` are what seats push into orgplane.
+``pings`` and ``metric_values`` are what seats push into orgplane; they are kept for the org's
+``retention`` (see :mod:`orgplane.watch.prune`), publishes for the last few per output.
 """
 
 from sqlalchemy import (
@@ -54,6 +55,7 @@ watch_transitions = Table(
     Column("reason", Text, nullable=False),
     Column("event_id", Integer),
     Index("ix_watch_transitions_subject", "subject_kind", "subject_id", "at"),
+    Index("ix_watch_transitions_at", "at"),  # pruning by age (migration 0004)
 )
 
 publishes = Table(
@@ -66,6 +68,8 @@ publishes = Table(
     Column("content_hash", String(64), nullable=False),
     Column("size", Integer, nullable=False),
     Column("repeats", Integer, nullable=False),
+    Column("data_at", UTCDateTime),  # the content's own time; a repeat counts when it moves
+    Column("status", String(16)),  # its classification when published: keeps the last good one
     Index("ix_publishes_output_id", "output_id", "published_at"),
 )
 
@@ -80,6 +84,9 @@ pings = Table(
     Column("source", String(16), nullable=False),
     Column("note", Text),
     Index("ix_pings_subject", "subject_kind", "subject_id", "at"),
+    # A pass reads recent pings by time; covering, so no planner prefers walking a subject
+    # index through the whole history instead (migration 0004).
+    Index("ix_pings_at", "at", "subject_kind", "subject_id", "kind"),
 )
 
 metric_values = Table(
@@ -92,4 +99,5 @@ metric_values = Table(
     Column("pushed_at", UTCDateTime, nullable=False),
     Column("pushed_by", String(100)),
     Index("ix_metric_values_metric_id", "metric_id", "at"),
+    Index("ix_metric_values_at", "at", "metric_id", "value"),  # covering, as ix_pings_at
 )
