@@ -97,6 +97,14 @@ class RawDb:
         cursor.executemany(self.sql(text), rows)
         return int(cursor.rowcount)
 
+    def autocommit(self, text: str, params: Sequence[Any]) -> None:
+        """One write statement outside any transaction: on SQLite (autocommit) it is its own
+        transaction, committed when it returns, as durable as BEGIN ... COMMIT around it and two
+        statements cheaper. SQLite only: psycopg connections are not in autocommit mode."""
+        assert self.sqlite
+        with _driver_trouble(self.store.url):
+            self.cursor.execute(text, params)
+
     def one(self, cursor: Any, text: str, params: Sequence[Any]) -> Any:
         cursor.execute(self.sql(text), params)
         return cursor
