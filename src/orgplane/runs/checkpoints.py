@@ -25,6 +25,7 @@ from orgplane.runs.leases import LeaseLost, renew, still_mine
 from orgplane.runs.rawdb import RawDb
 from orgplane.runs.registry import idempotency_key as idempotency_key  # re-exported
 from orgplane.runs.statements import (
+    CHECKPOINT_COLUMNS,
     COLUMN,
     DONE,
     FAIL_RUN,
@@ -82,6 +83,35 @@ class Buffer:
     ) -> None:
         """Queue the row of a stage the runner finished (``output`` is JSON text already)."""
         self.done.append([self.run_id, seq, stage, output, attempts, self.worker, reconciled])
+
+    def commit_intent(
+        self, seq: int, stage: str, key: str, attempts: int, reconciled: str | None
+    ) -> None:
+        """Commit an effectful stage's intent, with everything queued before it: when the start
+        of its effect returns, the intent is durable.
+
+        The common case (SQLite, at most the previous record's result queued, the lease fresh)
+        is one two-row upsert built straight from the values; anything else is queued and
+        flushed like any other row."""
+        if (
+            self.db.sqlite
+            and len(self.done) <= 1
+            and not (self.rows or self.settled or self.events or self.run_failure)
+            and not self.due()
+        ):
+            now = self.db.ts(utcnow())
+            params = [self.run_id, seq, stage, STARTED, None, None, key, attempts, self.worker]
+            params += (reconciled, now, now)
+            if self.done:
+                run_id, done_seq, done_stage, output, done_attempts, worker, done_note = (
+                    self.done.pop()
+                )
+                params += (run_id, done_seq, done_stage, DONE_STATUS, output, None, None)
+                params += (done_attempts, worker, done_note, None, now)
+            self.db.autocommit(upsert(len(params) // len(CHECKPOINT_COLUMNS)), params)
+            return
+        self.put(seq, stage, STARTED, key, attempts, reconciled=reconciled, started=True)
+        self.flush()
 
     def settle(self, seq: int, state: str) -> None:
         """Queue the end of a record's part in the run: done, skipped or held."""
@@ -201,6 +231,8 @@ class Buffer:
 
 
 STARTED_AT = COLUMN["started_at"]
+STARTED = Checkpoint.STARTED.value
+DONE_STATUS = Checkpoint.DONE.value
 # Rows in the one statement of an effectful step's commit (an intent, a result, and the rows of
 # a reconcile or a release before them); more go through executemany in a transaction.
 ONE_STATEMENT = 8
@@ -209,5 +241,5 @@ ONE_STATEMENT = 8
 def _as_upsert(done: list[Any]) -> list[Any]:
     """A DONE row as an UPSERT row (which keeps the stored idempotency key and started_at too)."""
     run_id, seq, stage, output, attempts, worker, reconciled, now = done
-    status = Checkpoint.DONE.value
+    status = DONE_STATUS
     return [run_id, seq, stage, status, output, None, None, attempts, worker, reconciled, None, now]

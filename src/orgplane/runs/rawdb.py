@@ -54,7 +54,9 @@ class RawDb:
         """A timestamp as the UTCDateTime column stores it (naive UTC text on SQLite)."""
         if self.sqlite:
             # isoformat with microseconds is SQLAlchemy's text form, and faster than strftime.
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value.tzinfo is not UTC:  # utcnow() is UTC already: skip the conversion
+                value = value.astimezone(UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
         return value
 
     def json_out(self, value: Any) -> Any:
@@ -102,8 +104,10 @@ class RawDb:
         transaction, committed when it returns, as durable as BEGIN ... COMMIT around it and two
         statements cheaper. SQLite only: psycopg connections are not in autocommit mode."""
         assert self.sqlite
-        with _driver_trouble(self.store.url):
+        try:
             self.cursor.execute(text, params)
+        except DRIVER_TROUBLE as exc:  # the URL is rendered only then: it costs a µs a step
+            raise _store_error(self.store.url, exc) from exc
 
     def one(self, cursor: Any, text: str, params: Sequence[Any]) -> Any:
         cursor.execute(self.sql(text), params)

@@ -156,9 +156,8 @@ class Worker:
                     continue
                 if index and names[index - 1] not in item.outputs:
                     continue  # an earlier stage stopped before this record got there
-                if effectful:
-                    self.put(item, spec.name, Checkpoint.STARTED, started=True)
-                    self.buffer.flush()  # the intent is durable before the effect starts
+                if effectful:  # the intent is durable before the effect starts
+                    self._intent(item, spec.name)
                 self._run_stage(item, index, spec, last)
                 if not effectful and self.buffer.due():
                     self.buffer.flush(renew_lease=True)  # a slow pure stage keeps its lease
@@ -178,6 +177,13 @@ class Worker:
         key = self.key_of(item, stage)
         self.buffer.put(item.seq, stage, status, key, attempts, reconciled=reconciled, **values)
         item.rows[stage] = (status, attempts, reconciled)
+
+    def _intent(self, item: Item, stage: str) -> None:
+        """Commit the intent of ``item``'s effectful ``stage`` (with the previous result)."""
+        previous = item.rows.get(stage)
+        attempts, reconciled = (previous[1], previous[2]) if previous else (0, None)
+        self.buffer.commit_intent(item.seq, stage, self.key_of(item, stage), attempts, reconciled)
+        item.rows[stage] = (Checkpoint.STARTED, attempts, reconciled)
 
     def key_of(self, item: Item, stage: str) -> str:
         """The idempotency key of (run, item, stage), computed once per record and stage."""
