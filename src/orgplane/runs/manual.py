@@ -31,6 +31,24 @@ from orgplane.store.types import utcnow
 Action = Literal["done", "redo", "failed"]
 
 
+def checkpoint_action(
+    *, done: bool, failed: str | None, redo: bool, output_given: bool = False
+) -> Action:
+    """The action ``orgplane checkpoint``'s flags ask for: exactly one of ``--done``,
+    ``--failed CODE`` and ``--redo``, and ``--output`` only with ``--done``; else UsageError."""
+    chosen = [
+        name for name, on in (("done", done), ("failed", failed is not None), ("redo", redo)) if on
+    ]
+    if len(chosen) != 1:
+        raise UsageError("give exactly one of --done, --failed CODE or --redo")
+    if output_given and not done:
+        raise UsageError("--output goes with --done")
+    if failed is not None and not failed.strip():
+        raise UsageError("--failed needs the error code, e.g. --failed LM-500")
+    action: Action = "done" if done else "redo" if redo else "failed"
+    return action
+
+
 def record_checkpoint(
     store: Store,
     org: Org,

@@ -187,6 +187,12 @@ class Process:
             )
 
 
+def stores_only(definition: Declared) -> bool:
+    """True when a process declares no ``module:``: ``run start`` only stores its run and
+    ``run resume`` only reopens it; its agent records each stage with ``orgplane checkpoint``."""
+    return definition.module is None
+
+
 def start_run(
     store: Store, definition: Declared, records: Sequence[Any], *, batch: str | None = None
 ) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,6 +22,22 @@ from orgplane.store.engine import Store
 from orgplane.store.tables import run_records, runs
 
 STAGE_STATES = ("done", "failed", "skipped", "in_doubt", "held", "running", "pending")
+
+
+def resume_command(run_id: str, org_path: str | Path | None = None) -> str:
+    """The one spelling of the command that resumes ``run_id``; with ``org_path``, it names
+    the org file, so it works from any folder."""
+    org = f"--org {org_path} " if org_path is not None else ""
+    return f"orgplane {org}run resume {run_id}"
+
+
+def progress_baseline(status: RunStatus) -> int:
+    """How many of a run's records a progress display counts as settled before a resume: done
+    at the last stage, skipped, or waiting for a person. A record whose last stage is done but
+    that a crash left unsettled counts here and again when the resumer settles it, so a display
+    clamps at ``records_total``."""
+    last = status.stages[-1]
+    return min(status.records_total, last.done + last.skipped + len(status.waiting))
 
 
 def next_run_state(current: str, active: int, held: int) -> RunState | None:
@@ -90,7 +107,8 @@ class RunStatus:
 
     @property
     def resume_command(self) -> str:
-        return f"orgplane run resume {self.run_id}"
+        """The command that resumes this run (without ``--org``: see :func:`resume_command`)."""
+        return resume_command(self.run_id)
 
     def stage(self, name: str) -> StageCounts:
         return next(s for s in self.stages if s.name == name)
