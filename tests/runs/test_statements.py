@@ -93,8 +93,15 @@ def test_every_statement_runs_and_does_what_it_says(store: Store) -> None:
             "FAIL_RUN": ("r3", "a", '{"message": "m"}', RUN_ID),
             "FINISH": ("finished", db.ts(now), RUN_ID),
         }
+        intent = (RUN_ID, 2, "a", "k" * 32, 1, "w2", None, db.ts(now))
+        sqlite_only = {
+            "INTENT": intent,
+            "INTENT_AND_DONE": (*intent[:1], 3, "b", *intent[3:], 2, "a", '{"n": 2}', 1, "x"),
+        }
+        if db.sqlite:
+            params.update(sqlite_only)
         done_statements = {"INSERT_RUN", "INSERT_RECORD", "INSERT_LEASED"}  # run by seed()
-        assert set(statements()) - done_statements - {"FREE"} == set(params)
+        assert set(statements()) - done_statements - {"FREE"} == set(params) | set(sqlite_only)
         results: dict[str, Any] = {}
         with db.transaction() as cursor:
             for name, args in params.items():  # in this order: each builds on the one before
@@ -117,6 +124,8 @@ def test_every_statement_runs_and_does_what_it_says(store: Store) -> None:
     assert results["SETTLE"] == 1 and results["RELEASE"] == 1
     assert sorted(results["REMAINING"], key=str)[0][:2] == ("active", 2)
     assert results["FAIL_RUN"] == 1 and results["FINISH"] == 0  # failed: no longer running
+    if store.dialect == "sqlite":
+        assert results["INTENT"] == 1 and results["INTENT_AND_DONE"] == 2
     with store.read() as conn:
         run = conn.execute(select(runs).where(runs.c.id == RUN_ID)).one()
     assert (run.status, run.stopped_record, run.error) == ("failed", "r3", {"message": "m"})

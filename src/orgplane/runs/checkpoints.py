@@ -25,10 +25,11 @@ from orgplane.runs.leases import LeaseLost, renew, still_mine
 from orgplane.runs.rawdb import RawDb
 from orgplane.runs.registry import idempotency_key as idempotency_key  # re-exported
 from orgplane.runs.statements import (
-    CHECKPOINT_COLUMNS,
     COLUMN,
     DONE,
     FAIL_RUN,
+    INTENT,
+    INTENT_AND_DONE,
     SETTLE,
     UPSERT,
     Checkpoint,
@@ -91,8 +92,8 @@ class Buffer:
         of its effect returns, the intent is durable.
 
         The common case (SQLite, at most the previous record's result queued, the lease fresh)
-        is one two-row upsert built straight from the values; anything else is queued and
-        flushed like any other row."""
+        is one statement (INTENT or INTENT_AND_DONE) bound straight from the values; anything
+        else is queued and flushed like any other row."""
         if (
             self.db.sqlite
             and len(self.done) <= 1
@@ -100,15 +101,14 @@ class Buffer:
             and not self.due()
         ):
             now = self.db.ts(utcnow())
-            params = [self.run_id, seq, stage, STARTED, None, None, key, attempts, self.worker]
-            params += (reconciled, now, now)
             if self.done:
-                run_id, done_seq, done_stage, output, done_attempts, worker, done_note = (
-                    self.done.pop()
-                )
-                params += (run_id, done_seq, done_stage, DONE_STATUS, output, None, None)
-                params += (done_attempts, worker, done_note, None, now)
-            self.db.autocommit(upsert(len(params) // len(CHECKPOINT_COLUMNS)), params)
+                _, done_seq, done_stage, output, done_attempts, _, done_note = self.done.pop()
+                intent = (self.run_id, seq, stage, key, attempts, self.worker, reconciled, now)
+                result = (done_seq, done_stage, output, done_attempts, done_note)
+                self.db.autocommit(INTENT_AND_DONE, (*intent, *result))
+            else:
+                params = (self.run_id, seq, stage, key, attempts, self.worker, reconciled, now)
+                self.db.autocommit(INTENT, params)
             return
         self.put(seq, stage, STARTED, key, attempts, reconciled=reconciled, started=True)
         self.flush()

@@ -115,6 +115,29 @@ DONE = (
     + ", ".join(f"{name} = excluded.{name}" for name in DONE_COLUMNS if name not in _KEY)
 )
 
+# An effectful step's commit on SQLite (numbered parameters: SQLite only), one statement: the intent of (?2, ?3) and, in the
+# second form, the result of the previous step (?9, ?10). Numbered parameters bind the run, the
+# worker and the time once; ``error`` is left out, so both rows clear it. Parameters:
+# run_id, seq, stage, idempotency_key, attempts, worker, reconciled, now, then for the result:
+# seq, stage, output, attempts, reconciled.
+_STEP_COLUMNS = (
+    "run_id, seq, stage, status, output, idempotency_key, attempts, worker, reconciled, "
+    "started_at, updated_at"
+)
+_STEP_CONFLICT = (
+    f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET status = excluded.status, "
+    "output = excluded.output, error = NULL, attempts = excluded.attempts, "
+    "worker = excluded.worker, reconciled = excluded.reconciled, "
+    "started_at = COALESCE(excluded.started_at, run_checkpoints.started_at), "
+    "updated_at = excluded.updated_at"
+)
+_INTENT_VALUES = f"(?1, ?2, ?3, '{Checkpoint.STARTED}', NULL, ?4, ?5, ?6, ?7, ?8, ?8)"
+INTENT = f"INSERT INTO run_checkpoints ({_STEP_COLUMNS}) VALUES {_INTENT_VALUES} {_STEP_CONFLICT}"
+INTENT_AND_DONE = (
+    f"INSERT INTO run_checkpoints ({_STEP_COLUMNS}) VALUES {_INTENT_VALUES}, "
+    f"(?1, ?9, ?10, '{Checkpoint.DONE}', ?11, NULL, ?12, ?6, ?13, NULL, ?8) {_STEP_CONFLICT}"
+)
+
 # --- records and leases ------------------------------------------------------------------------
 
 RECORD_COLUMNS = tuple(column.name for column in run_records.columns)
