@@ -9,6 +9,9 @@ and commits after every step, or once per batch, with the pragmas orgplane uses 
 synchronous=NORMAL); DBOS and LangGraph get the same pragmas. On PostgreSQL the reference is a
 plain psycopg loop.
 
+Every contender, orgplane included, gets the same treatment at every size: one warm-up run,
+then the best of ``ORGPLANE_BENCH_REPEATS`` (default 5) measured runs.
+
     make bench                       # or: .venv/bin/python -m bench runs_bench
     ORGPLANE_BENCH_SIZES=30,1000 ...  # fewer sizes; ORGPLANE_BENCH_PG=<url> another server
 """
@@ -31,6 +34,8 @@ from orgplane.runs import Process, StageContext, stage
 from orgplane.store.engine import open_store
 
 SIZES = tuple(int(s) for s in os.environ.get("ORGPLANE_BENCH_SIZES", "30,1000,10000").split(","))
+REPEATS = int(os.environ.get("ORGPLANE_BENCH_REPEATS", "5"))
+WARM_UPS = 1
 PG_URL = os.environ.get("ORGPLANE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ORG = """
 name: Bench
@@ -67,6 +72,14 @@ def records(n: int) -> list[dict[str, int]]:
 def best(repeats: int, measure: Callable[[], float]) -> float:
     """The fastest of ``repeats`` measurements: on a shared machine, noise only adds time."""
     return min(measure() for _ in range(repeats))
+
+
+def measured(measure: Callable[[], float]) -> float:
+    """The one treatment every contender gets: ``WARM_UPS`` runs thrown away, then the best of
+    ``REPEATS``."""
+    for _ in range(WARM_UPS):
+        measure()
+    return best(REPEATS, measure)
 
 
 def per_step(seconds: float, n: int) -> float:
@@ -265,8 +278,8 @@ def ratio(slow: float | None, fast: float | None) -> str:
 
 
 def sqlite_section() -> list[dict[str, Any]]:
-    print("\nSQLite, µs per step (a step = one stage of one record, durably recorded; best of 3")
-    print("for orgplane and the plain loops, 1 run of DBOS and LangGraph)")
+    print("\nSQLite, µs per step (a step = one stage of one record, durably recorded; for every")
+    print(f"contender {WARM_UPS} warm-up run, then the best of {REPEATS})")
     dbos = attempt("DBOS", Dbos)
     rows = []
     header = ("records", "pure", "effectful", "sqlite3/batch", "sqlite3/step", "DBOS", "LangGraph")
@@ -274,12 +287,12 @@ def sqlite_section() -> list[dict[str, Any]]:
     ours = Orgplane(f"sqlite:///{tempfile.mkdtemp(prefix='orgplane-bench-')}/orgplane.db")
     for n in SIZES:
         row: dict[str, Any] = {"n": n}
-        row["pure"] = best(3, lambda n=n: ours.run("pure", n))
-        row["effectful"] = best(3, lambda n=n: ours.run("effectful", n))
-        row["batch"] = best(3, lambda n=n: plain_sqlite(n, commit_every_step=False))
-        row["step"] = best(3, lambda n=n: plain_sqlite(n, commit_every_step=True))
-        row["dbos"] = attempt("DBOS", lambda n=n: dbos.run(n)) if dbos else None
-        row["langgraph"] = attempt("LangGraph", lambda n=n: langgraph(n))
+        row["pure"] = measured(lambda n=n: ours.run("pure", n))
+        row["effectful"] = measured(lambda n=n: ours.run("effectful", n))
+        row["batch"] = measured(lambda n=n: plain_sqlite(n, commit_every_step=False))
+        row["step"] = measured(lambda n=n: plain_sqlite(n, commit_every_step=True))
+        row["dbos"] = attempt("DBOS", lambda n=n: measured(lambda: dbos.run(n))) if dbos else None
+        row["langgraph"] = attempt("LangGraph", lambda n=n: measured(lambda: langgraph(n)))
         keys = ("pure", "effectful", "batch", "step", "dbos", "langgraph")
         print(f"  {n:>15,}" + "".join(f"{fmt(row[k]):>15}" for k in keys), flush=True)
         rows.append(row)
@@ -299,19 +312,21 @@ def postgres_section() -> list[dict[str, Any]] | None:
             f"\nPostgreSQL at {PG_URL} not reachable ({exc}); set ORGPLANE_BENCH_PG to measure it"
         )
         return None
-    print(f"\nPostgreSQL ({PG_URL}, server defaults: fsync on, synchronous_commit on), µs per step")
+    print(
+        f"\nPostgreSQL ({PG_URL}, server defaults: fsync on, synchronous_commit on), µs per step;"
+    )
+    print(f"for every contender {WARM_UPS} warm-up run, then the best of {REPEATS}")
     header = ("records", "pure", "effectful", "psycopg/batch", "psycopg/step")
     print("  " + "".join(f"{h:>15}" for h in header))
     rows = []
     with fresh_schema() as url:
         ours = Orgplane(url)
         for n in SIZES:
-            repeats = 3 if n <= 1000 else 1
             row: dict[str, Any] = {"n": n}
-            row["pure"] = best(repeats, lambda n=n: ours.run("pure", n))
-            row["effectful"] = best(repeats, lambda n=n: ours.run("effectful", n))
+            row["pure"] = measured(lambda n=n: ours.run("pure", n))
+            row["effectful"] = measured(lambda n=n: ours.run("effectful", n))
             for key, every_step in (("batch", False), ("step", True)):
-                row[key] = best(repeats, lambda n=n, e=every_step: plain_pg(n, e))
+                row[key] = measured(lambda n=n, e=every_step: plain_pg(n, e))
             keys = ("pure", "effectful", "batch", "step")
             print(f"  {n:>15,}" + "".join(f"{fmt(row[k]):>15}" for k in keys), flush=True)
             rows.append(row)

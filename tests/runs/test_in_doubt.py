@@ -15,7 +15,7 @@ from orgplane.org.models import Org
 from orgplane.runs import Process, check, record_checkpoint, run_status
 from orgplane.runs.process import start_run
 from orgplane.store.engine import Store
-from orgplane.store.tables import run_checkpoints
+from orgplane.store.tables import run_checkpoints, run_records
 
 from .conftest import ledger_counts, records
 from .test_runner import recent_events_of
@@ -110,3 +110,30 @@ def test_manual_unhandled_failure_fails_the_run(org: Org, store: Store) -> None:
     assert status.state == "failed" and status.stopped is not None
     assert (status.stopped["record"], status.stopped["code"]) == ("a", "E-NEW")
     assert recent_events_of(store, "unhandled_error")[0]["run_id"] == run_id
+
+
+def test_a_record_whose_last_result_was_committed_is_settled_by_the_next_worker(
+    pipe: Process, store: Store
+) -> None:
+    """A record's last result is committed with the next record's intent, and the record is
+    settled only at its chunk's end: a crash in between leaves it active with every stage done.
+    The next worker settles it without running anything again."""
+    batch = records(3, crash={2: "send-after"})
+    run_id = crash(pipe, batch)
+    with store.read() as conn:
+        state_of_1 = conn.execute(
+            select(run_records.c.state).where(
+                run_records.c.run_id == run_id, run_records.c.seq == 1
+            )
+        ).scalar_one()
+    assert state_of_1 == "active" and run_status(store, run_id).stage("send").done == 1
+    pipe.run(batch, batch="b1")
+    with store.read() as conn:
+        state_of_1 = conn.execute(
+            select(run_records.c.state).where(
+                run_records.c.run_id == run_id, run_records.c.seq == 1
+            )
+        ).scalar_one()
+    assert state_of_1 == "done"
+    assert ledger_counts(pipe.org.base_dir)[("send", "1")] == 1
+    assert check(store, run_id) == []

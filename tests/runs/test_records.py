@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgplane.errors import UsageError
+from orgplane.errors import InputFileError, UsageError
 from orgplane.runs.records import parse_batch, read_batch, record_keys
 
 
@@ -64,7 +63,7 @@ def test_not_utf8_and_missing_files(tmp_path: Path) -> None:
 def test_arbitrary_bytes_never_crash(data: bytes, suffix: str) -> None:
     try:
         records = parse_batch(data, Path(f"batch{suffix}"))
-    except UsageError as exc:
+    except InputFileError as exc:
         assert "\n" not in str(exc)  # one line
     else:
         assert records and len(record_keys(records)) == len(records)
@@ -78,5 +77,12 @@ def test_arbitrary_bytes_never_crash(data: bytes, suffix: str) -> None:
 )
 def test_json_like_text_never_crashes(text: str) -> None:
     for suffix in (".json", ".jsonl", ".csv"):
-        with contextlib.suppress(UsageError):
-            parse_batch(text.encode(), Path(f"batch{suffix}"))
+        try:
+            records = parse_batch(text.encode(), Path(f"batch{suffix}"))
+        except InputFileError as exc:
+            assert "\n" not in str(exc) and str(exc).startswith(f"batch{suffix}")
+            assert exc.path == f"batch{suffix}"
+        else:  # read: a non-empty list of records with unique keys, as stored runs need
+            assert records and len(set(record_keys(records))) == len(records)
+            if suffix == ".csv":
+                assert all(isinstance(r, dict) for r in records)

@@ -2,9 +2,14 @@
 
 Rows of pure stages pile up and go to the store in one commit per chunk of records (repeating a
 pure stage after a crash is harmless); an effectful stage's intent is committed before its
-effect starts, together with the previous record's result. Every commit checks the worker's
-lease by compare-and-set first (renewing it, or settling records only if they are still this
-worker's), so a worker that lost its records writes nothing.
+effect starts, together with the previous record's result: one commit per effectful step, and
+on SQLite that commit is a single statement (an intent and a result are two rows of one
+upsert, atomic on its own). A record that finished its last stage is settled at the end of its
+chunk, not in the commit of its result: a worker that dies before that leaves it active with
+every stage done, and whoever claims it next settles it without running anything.
+
+Every commit checks the worker's lease by compare-and-set first (renewing it, or settling
+records only if they are still this worker's), so a worker that lost its records writes nothing.
 """
 
 from __future__ import annotations
@@ -19,36 +24,19 @@ from orgplane.respond.events import FailureEvent, record_event
 from orgplane.runs.leases import LeaseLost, renew, still_mine
 from orgplane.runs.rawdb import RawDb
 from orgplane.runs.registry import idempotency_key as idempotency_key  # re-exported
+from orgplane.runs.statements import (
+    COLUMN,
+    DONE,
+    FAIL_RUN,
+    INTENT,
+    INTENT_AND_DONE,
+    SETTLE,
+    UPSERT,
+    Checkpoint,
+    RecordState,
+    upsert,
+)
 from orgplane.store.types import utcnow
-
-UPSERT = (
-    "INSERT INTO run_checkpoints (run_id, seq, stage, status, output, error, idempotency_key, "
-    "attempts, worker, reconciled, started_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (run_id, seq, stage) DO UPDATE SET status = excluded.status, "
-    "output = excluded.output, error = excluded.error, attempts = excluded.attempts, "
-    "worker = excluded.worker, reconciled = excluded.reconciled, "
-    "started_at = COALESCE(excluded.started_at, run_checkpoints.started_at), "
-    "updated_at = excluded.updated_at"
-)
-# The hot path's row: a stage done by the runner. Fewer bound parameters than UPSERT (a bound
-# NULL costs about as much as a value): no error, and the intent's started_at and idempotency key
-# are kept. A pure stage's done row has no idempotency key stored (it is derived from the run, the
-# record key and the stage whenever it is needed); every other row has it.
-DONE = (
-    "INSERT INTO run_checkpoints (run_id, seq, stage, status, output, attempts, "
-    "worker, reconciled, updated_at) VALUES (?, ?, ?, 'done', ?, ?, ?, ?, ?) "
-    "ON CONFLICT (run_id, seq, stage) DO UPDATE SET status = 'done', output = excluded.output, "
-    "error = NULL, attempts = excluded.attempts, worker = excluded.worker, "
-    "reconciled = excluded.reconciled, updated_at = excluded.updated_at"
-)
-SETTLE = (
-    "UPDATE run_records SET state = ?, lease_owner = NULL, lease_until = NULL "
-    "WHERE run_id = ? AND lease_owner = ? AND seq IN ({})"
-)
-FAIL_RUN = (
-    "UPDATE runs SET status = 'failed', stopped_record = ?, stopped_stage = ?, error = ? "
-    "WHERE id = ? AND status = 'running'"
-)
 
 
 @dataclass
@@ -66,6 +54,7 @@ class Buffer:
     rows: list[list[Any]] = field(default_factory=list)
     done: list[list[Any]] = field(default_factory=list)
     settled: dict[int, str] = field(default_factory=dict)
+    finished: list[int] = field(default_factory=list)  # done records, settled at chunk end
     events: list[FailureEvent] = field(default_factory=list)
     run_failure: tuple[str, str, str] | None = None
     on_settled: Callable[[int], None] | None = None
@@ -82,24 +71,13 @@ class Buffer:
         reconciled: str | None = None,
         started: bool = False,
     ) -> None:
-        """Queue a checkpoint row; ``output`` and ``error`` are JSON text already."""
+        """Queue a checkpoint row (a full row, as UPSERT takes it, less ``updated_at``, and with
+        ``started`` where ``started_at`` goes); ``output`` and ``error`` are JSON text already."""
         if started:
             self.intent = seq
-        self.rows.append(
-            [
-                self.run_id,
-                seq,
-                stage,
-                status,
-                output,
-                error,
-                key,
-                attempts,
-                self.worker,
-                reconciled,
-                started,
-            ]
-        )
+        row = [self.run_id, seq, stage, status, output, error, key, attempts, self.worker]
+        row += (reconciled, started)
+        self.rows.append(row)
 
     def put_done(
         self, seq: int, stage: str, attempts: int, output: str, reconciled: str | None
@@ -107,9 +85,46 @@ class Buffer:
         """Queue the row of a stage the runner finished (``output`` is JSON text already)."""
         self.done.append([self.run_id, seq, stage, output, attempts, self.worker, reconciled])
 
+    def commit_intent(
+        self, seq: int, stage: str, key: str, attempts: int, reconciled: str | None
+    ) -> None:
+        """Commit an effectful stage's intent, with everything queued before it: when the start
+        of its effect returns, the intent is durable.
+
+        The common case (SQLite, at most the previous record's result queued, the lease fresh)
+        is one statement (INTENT or INTENT_AND_DONE) bound straight from the values; anything
+        else is queued and flushed like any other row."""
+        if (
+            self.db.sqlite
+            and len(self.done) <= 1
+            and not (self.rows or self.settled or self.events or self.run_failure)
+            and not self.due()
+        ):
+            now = self.db.ts(utcnow())
+            if self.done:
+                _, done_seq, done_stage, output, done_attempts, _, done_note = self.done.pop()
+                intent = (self.run_id, seq, stage, key, attempts, self.worker, reconciled, now)
+                result = (done_seq, done_stage, output, done_attempts, done_note)
+                self.db.autocommit(INTENT_AND_DONE, (*intent, *result))
+            else:
+                params = (self.run_id, seq, stage, key, attempts, self.worker, reconciled, now)
+                self.db.autocommit(INTENT, params)
+            return
+        self.put(seq, stage, STARTED, key, attempts, reconciled=reconciled, started=True)
+        self.flush()
+
     def settle(self, seq: int, state: str) -> None:
         """Queue the end of a record's part in the run: done, skipped or held."""
         self.settled[seq] = state
+
+    def finish(self, seq: int) -> None:
+        """Queue a record that finished its last stage, to settle as done at the chunk's end
+        (``flush(end=True)``): its result's commit stays one statement."""
+        self.finished.append(seq)
+
+    def event(self, event: FailureEvent) -> None:
+        """Queue a failure event, to be recorded in the commit of the change it describes."""
+        self.events.append(event)
 
     def fail_run(self, record_key: str, stage: str, error_json: str) -> None:
         """Queue the run's stop, where it stopped and why (kept only if it is still running)."""
@@ -121,25 +136,41 @@ class Buffer:
         self.seqs = (min(seqs), max(seqs))
         self.renewed(time.monotonic())
 
-    def flush(self, *, renew_lease: bool = False) -> None:
+    def flush(self, *, renew_lease: bool = False, end: bool = False) -> None:
         """Commit everything queued, after checking this worker still holds its records.
 
         The whole chunk's lease is renewed (compare-and-set) at every commit of pure rows and
         whenever a third of the lease has passed; a commit of an effectful intent checks just
         that record; a commit settling every record still held checks each of them as it
-        settles it. Raises LeaseLost (and writes nothing) if another worker took one over.
+        settles it. ``end`` (the chunk's last commit) settles the finished records too.
+        Raises LeaseLost (and writes nothing) if another worker took one over.
         """
+        if end and self.finished:
+            self.settled.update(dict.fromkeys(self.finished, RecordState.DONE.value))
+            self.finished.clear()
         if not (
             self.rows or self.done or self.settled or self.events or self.run_failure or renew_lease
         ):
             return
         now = self.db.ts(utcnow())
         for row in self.rows:
-            row[10] = now if row[10] else None
+            row[STARTED_AT] = now if row[STARTED_AT] else None
             row.append(now)
         for row in self.done:
             row.append(now)
         due = self.due()
+        if (
+            self.db.sqlite
+            and self.intent is not None
+            and not (due or renew_lease or self.settled or self.events or self.run_failure)
+            and len(self.rows) + len(self.done) <= ONE_STATEMENT
+        ):
+            # The effectful step's commit: its intent and the previous result, one statement.
+            # The lease needs no check (see below), and one statement is its own transaction.
+            rows = self.rows + [_as_upsert(row) for row in self.done]
+            self.db.autocommit(upsert(len(rows)), [value for row in rows for value in row])
+            self._committed()
+            return
         # Settling every held record checks each of them (compare-and-set on the owner), so a
         # commit that ends the chunk needs no renewal.
         ends_chunk = len(self.settled) >= self.holding
@@ -174,7 +205,7 @@ class Buffer:
                 record_event(self.db.sa, event)
         settled = len(self.settled)
         self.holding -= settled
-        self.clear()
+        self._committed()
         if settled and self.on_settled is not None:
             self.on_settled(settled)
 
@@ -186,6 +217,11 @@ class Buffer:
         return time.monotonic() > self.renew_by
 
     def clear(self) -> None:
+        """Forget everything queued (the records were lost to another worker)."""
+        self.finished.clear()
+        self._committed()
+
+    def _committed(self) -> None:
         self.rows.clear()
         self.done.clear()
         self.settled.clear()
@@ -194,7 +230,16 @@ class Buffer:
         self.intent = None
 
 
+STARTED_AT = COLUMN["started_at"]
+STARTED = Checkpoint.STARTED.value
+DONE_STATUS = Checkpoint.DONE.value
+# Rows in the one statement of an effectful step's commit (an intent, a result, and the rows of
+# a reconcile or a release before them); more go through executemany in a transaction.
+ONE_STATEMENT = 8
+
+
 def _as_upsert(done: list[Any]) -> list[Any]:
     """A DONE row as an UPSERT row (which keeps the stored idempotency key and started_at too)."""
     run_id, seq, stage, output, attempts, worker, reconciled, now = done
-    return [run_id, seq, stage, "done", output, None, None, attempts, worker, reconciled, None, now]
+    status = DONE_STATUS
+    return [run_id, seq, stage, status, output, None, None, attempts, worker, reconciled, None, now]

@@ -15,6 +15,20 @@ from typing import Any
 
 from orgplane.errors import LeaseLost
 from orgplane.runs.rawdb import RawDb
+from orgplane.runs.statements import (
+    CHECKPOINTS,
+    CLAIMABLE,
+    FINISH,
+    LEASE,
+    RELEASE,
+    REMAINING,
+    RENEW,
+    RUN_STATE,
+    STILL_MINE,
+    RecordState,
+    RunState,
+)
+from orgplane.runs.status import next_run_state
 from orgplane.store.types import utcnow
 
 __all__ = ["Claim", "Claimed", "LeaseLost", "Remaining", "claim", "release", "renew", "still_mine"]
@@ -40,14 +54,6 @@ class Claim:
     left: Remaining | None = None  # when nothing was free: what is left of the run
 
 
-FREE = "state = 'active' AND (lease_until IS NULL OR lease_until < ?)"
-# A range on the primary key, not an IN list: the one plan every planner gets right.
-CHECKPOINTS = (
-    "SELECT seq, stage, status, output, attempts, reconciled FROM run_checkpoints "
-    "WHERE run_id = ? AND seq BETWEEN ? AND ?"
-)
-
-
 def claim(
     db: RawDb,
     run_id: str,
@@ -65,26 +71,17 @@ def claim(
     out), so a record claimed again is decoded afresh, whatever a stage did to its input."""
     now = utcnow()
     with db.transaction() as cursor:
-        row = db.one(cursor, "SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        row = db.one(cursor, RUN_STATE, (run_id,)).fetchone()
         status = str(row[0]) if row else "missing"
-        if status != "running":
+        if status != RunState.RUNNING:
             return Claim(status, [])
         lock = "" if db.sqlite else " FOR UPDATE SKIP LOCKED"
-        rows = db.one(
-            cursor,
-            f"SELECT seq, key, input, lease_owner FROM run_records WHERE run_id = ? AND {FREE} "
-            f"ORDER BY seq LIMIT ?{lock}",
-            (run_id, db.ts(now), limit),
-        ).fetchall()
+        rows = db.one(cursor, CLAIMABLE + lock, (run_id, db.ts(now), limit)).fetchall()
         if not rows:
             return Claim(status, [], left=_finish_if_done(db, cursor, run_id))
         seqs = [r[0] for r in rows]
-        db.one(
-            cursor,
-            "UPDATE run_records SET lease_owner = ?, lease_until = ? WHERE run_id = ? "
-            f"AND seq IN ({', '.join('?' * len(seqs))})",
-            (worker, db.ts(now + lease), run_id, *seqs),
-        )
+        marks = ", ".join("?" * len(seqs))
+        db.one(cursor, LEASE.format(marks), (worker, db.ts(now + lease), run_id, *seqs))
         checkpoints = db.one(cursor, CHECKPOINTS, (run_id, min(seqs), max(seqs))).fetchall()
     known = known or {}
     return Claim(
@@ -116,12 +113,8 @@ def renew(
     was taken over. The range keeps this a short index scan however large the run."""
     if expected == 0:
         return
-    touched = db.one(
-        cursor,
-        "UPDATE run_records SET lease_until = ? WHERE run_id = ? AND seq BETWEEN ? AND ? "
-        "AND lease_owner = ? AND state = 'active'",
-        (db.ts(utcnow() + lease), run_id, seqs[0], seqs[1], worker),
-    ).rowcount
+    until = db.ts(utcnow() + lease)
+    touched = db.one(cursor, RENEW, (until, run_id, seqs[0], seqs[1], worker)).rowcount
     if touched < expected:
         raise LeaseLost(f"{expected - touched} of this worker's records were taken over")
 
@@ -131,12 +124,7 @@ def still_mine(db: RawDb, cursor: Any, run_id: str, worker: str, seq: int) -> No
     before its effect starts. SQLite's write transaction already excludes every other writer;
     PostgreSQL locks the row (``FOR UPDATE``) so a claim cannot slip in before the commit."""
     lock = "" if db.sqlite else " FOR UPDATE"
-    found = db.one(
-        cursor,
-        "SELECT 1 FROM run_records WHERE run_id = ? AND seq = ? AND lease_owner = ? "
-        f"AND state = 'active'{lock}",
-        (run_id, seq, worker),
-    ).fetchone()
+    found = db.one(cursor, STILL_MINE + lock, (run_id, seq, worker)).fetchone()
     if found is None:
         raise LeaseLost(f"record #{seq} was taken over")
 
@@ -144,12 +132,7 @@ def still_mine(db: RawDb, cursor: Any, run_id: str, worker: str, seq: int) -> No
 def release(db: RawDb, run_id: str, worker: str) -> None:
     """Give back every record this worker still holds, so another can take it at once."""
     with db.transaction() as cursor:
-        db.one(
-            cursor,
-            "UPDATE run_records SET lease_owner = NULL, lease_until = NULL "
-            "WHERE run_id = ? AND lease_owner = ? AND state = 'active'",
-            (run_id, worker),
-        )
+        db.one(cursor, RELEASE, (run_id, worker))
 
 
 @dataclass(frozen=True)
@@ -163,23 +146,15 @@ class Remaining:
 
 def remaining(db: RawDb, cursor: Any, run_id: str) -> Remaining:
     """How much of a run is left, to decide between finishing it and waiting for a lease."""
-    rows = db.one(
-        cursor,
-        "SELECT state, count(*), min(lease_until) FROM run_records WHERE run_id = ? "
-        "AND state IN ('active', 'held') GROUP BY state",
-        (run_id,),
-    ).fetchall()
+    rows = db.one(cursor, REMAINING, (run_id,)).fetchall()
     counts = {str(r[0]): (int(r[1]), r[2]) for r in rows}
-    active, expiry = counts.get("active", (0, None))
-    return Remaining(active, counts.get("held", (0, None))[0], db.ts_out(expiry))
+    active, expiry = counts.get(RecordState.ACTIVE, (0, None))
+    return Remaining(active, counts.get(RecordState.HELD, (0, None))[0], db.ts_out(expiry))
 
 
 def _finish_if_done(db: RawDb, cursor: Any, run_id: str) -> Remaining:
     left = remaining(db, cursor, run_id)
-    if left.active == 0:
-        db.one(
-            cursor,
-            "UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status = 'running'",
-            ("held" if left.held else "finished", db.ts(utcnow()), run_id),
-        )
+    new = next_run_state(RunState.RUNNING, left.active, left.held)
+    if new is not None:  # FINISH changes only a run that is still running
+        db.one(cursor, FINISH, (new.value, db.ts(utcnow()), run_id))
     return left

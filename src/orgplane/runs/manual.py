@@ -4,7 +4,10 @@ session) and people releasing a held record, with the same semantics as the runn
 ``orgplane checkpoint RUN RECORD STAGE --done [--output JSON]`` records a stage as done (for a
 held record: "I checked, the effect happened"); ``--redo`` releases a held record so the stage
 runs again on resume ("it did not happen"); ``--failed CODE`` applies the process's handled
-errors exactly as the runner would.
+errors exactly as the runner would (the same :func:`orgplane.runs.policy.decide`, counting the
+same stored attempts). The record is locked for the transaction (``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite's write transaction excludes every other writer), so two checkpoints of one
+record, or a checkpoint and a worker's claim, take turns instead of losing an update.
 """
 
 from __future__ import annotations
@@ -16,15 +19,34 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from orgplane.errors import NotFoundError, UsageError
 from orgplane.org.models import Org
-from orgplane.respond.events import EventKind, FailureEvent, record_event
-from orgplane.runs.checkpoints import idempotency_key
-from orgplane.runs.policy import Failure, failure_names, match_handled
-from orgplane.runs.status import RunStatus, run_status
+from orgplane.respond.events import FailureEvent, record_event
+from orgplane.runs.policy import Decision, Failure, decide, failure_names
+from orgplane.runs.registry import idempotency_key
+from orgplane.runs.statements import Checkpoint, RecordState, RunState, json_or_null
+from orgplane.runs.status import RunStatus, next_run_state, run_status
 from orgplane.store.engine import Store
 from orgplane.store.tables import run_checkpoints, run_records, runs
 from orgplane.store.types import utcnow
 
 Action = Literal["done", "redo", "failed"]
+
+
+def checkpoint_action(
+    *, done: bool, failed: str | None, redo: bool, output_given: bool = False
+) -> Action:
+    """The action ``orgplane checkpoint``'s flags ask for: exactly one of ``--done``,
+    ``--failed CODE`` and ``--redo``, and ``--output`` only with ``--done``; else UsageError."""
+    chosen = [
+        name for name, on in (("done", done), ("failed", failed is not None), ("redo", redo)) if on
+    ]
+    if len(chosen) != 1:
+        raise UsageError("give exactly one of --done, --failed CODE or --redo")
+    if output_given and not done:
+        raise UsageError("--output goes with --done")
+    if failed is not None and not failed.strip():
+        raise UsageError("--failed needs the error code, e.g. --failed LM-500")
+    action: Action = "done" if done else "redo" if redo else "failed"
+    return action
 
 
 def record_checkpoint(
@@ -53,9 +75,9 @@ def record_checkpoint(
         if stage not in names:
             raise UsageError(f"run {run_id} has no stage {stage!r}; its stages: {', '.join(names)}")
         record = conn.execute(
-            select(run_records).where(
-                run_records.c.run_id == run_id, run_records.c.key == record_key
-            )
+            select(run_records)
+            .where(run_records.c.run_id == run_id, run_records.c.key == record_key)
+            .with_for_update()  # PostgreSQL only: SQLAlchemy leaves it out on SQLite
         ).first()
         if record is None:
             raise NotFoundError(
@@ -76,15 +98,16 @@ def record_checkpoint(
             )
         }
         index = names.index(stage)
-        early = [n for n in names[:index] if n not in rows or rows[n].status != "done"]
+        early = [n for n in names[:index] if n not in rows or rows[n].status != Checkpoint.DONE]
         if early:
             raise UsageError(
                 f"record {record_key}: stage {early[0]!r} is not done yet; checkpoint it first"
             )
         current = rows.get(stage)
-        if record.state in ("done", "skipped") and not (action == "done" and current is not None):
+        settled = (RecordState.DONE, RecordState.SKIPPED)
+        if record.state in settled and not (action == "done" and current is not None):
             raise UsageError(f"record {record_key} is already {record.state} in run {run_id}")
-        state = current.status if current is not None else "pending"
+        state = current.status if current is not None else Checkpoint.PENDING
         values: dict[str, Any] = {
             "run_id": run_id,
             "seq": record.seq,
@@ -94,27 +117,27 @@ def record_checkpoint(
             "worker": "checkpoint",
             "reconciled": current.reconciled if current is not None else None,
             "updated_at": now,
-            "error": None,
+            "error": json_or_null(None),
         }
         writer = _Writer(conn, run, record, names, values, now)
         if action == "done":
-            if state == "done":
+            if state == Checkpoint.DONE:
                 if current is not None and current.output != output:
                     raise UsageError(
                         f"record {record_key}: stage {stage} is already done with another output"
                     )
                 return _status_after(store, run_id)
-            if state in ("in_doubt", "held"):
+            if state in (Checkpoint.IN_DOUBT, Checkpoint.HELD):
                 values["reconciled"] = "person"
             writer.done(output, last=index == len(names) - 1)
         elif action == "redo":
-            if state not in ("in_doubt", "held", "failed"):
+            if state not in (Checkpoint.IN_DOUBT, Checkpoint.HELD, Checkpoint.FAILED):
                 raise UsageError(
                     f"record {record_key}: stage {stage} is {state}; --redo is for a stage in "
                     "doubt, held or failed"
                 )
             values["reconciled"] = "redo"
-            writer.write("pending", record_state="active")
+            writer.write(Checkpoint.PENDING, record_state=RecordState.ACTIVE)
         else:
             if not code:
                 raise UsageError("--failed needs the error code, e.g. --failed LM-500")
@@ -164,58 +187,58 @@ class _Writer:
             )
 
     def done(self, output: Any, *, last: bool) -> None:
-        self.write("done", record_state="done" if last else "active", output=output)
+        # A stage's output None is the JSON null the runner stores for it: an output.
+        state = RecordState.DONE if last else RecordState.ACTIVE
+        self.write(Checkpoint.DONE, record_state=state, output=output)
 
     def failed(self, org: Org, failure: Failure, index: int) -> None:
         process = org.processes.get(self.run.process_id)
-        handled = match_handled(process, failure_names(failure)) if process else None
         attempts = self.values["attempts"] + 1
         self.values["attempts"] = attempts
-        stage = self.values["stage"]
-        if handled is not None and handled.action == "retry" and attempts <= handled.retries:
-            self.write("failed", error=failure.as_dict(handled))
+        if process is None:  # the process left org.yaml: nothing is handled
+            decision = Decision("fail", None)
+        else:
+            decision = decide(process, failure_names(failure), attempts)
+        handled = decision.handled
+        error = failure.as_dict(handled)
+        if decision.action == "retry":  # the agent tries again; the run goes on
+            self.write(Checkpoint.FAILED, error=error)
             return
-        if handled is not None and handled.action == "skip_record":
-            self.write("skipped", record_state="skipped", error=failure.as_dict(handled))
+        if decision.action == "skip":
+            self.write(Checkpoint.SKIPPED, record_state=RecordState.SKIPPED, error=error)
             for later in self.names[index + 1 :]:
                 self.values.update(
                     stage=later,
                     attempts=0,
                     idempotency_key=idempotency_key(self.run.id, self.record.key, later),
                 )
-                self.write("skipped", error=failure.as_dict(handled))
+                self.write(Checkpoint.SKIPPED, error=error)
             return
-        if handled is not None and handled.action == "escalate":
-            self.write("held", record_state="held", error=failure.as_dict(handled))
-            self._event(
-                "handled_error",
-                f"{handled.message} (record {self.record.key}, stage {stage}; held for {handled.escalate_to})",
-                failure,
-                handled,
-            )
+        stage = self.values["stage"]
+        message = decision.message(failure, self.run.process_id, self.record.key, stage)
+        if decision.action == "hold":
+            self.write(Checkpoint.HELD, record_state=RecordState.HELD, error=error)
+            self._event(decision, message, failure)
             return
-        kind: EventKind = "unhandled_error" if handled is None else "handled_error"
-        summary = (
-            f"unhandled {failure.summary()} at record {self.record.key}, stage {stage}"
-            if handled is None
-            else f"{handled.message} (record {self.record.key}, stage {stage})"
-        )
-        error = {**failure.as_dict(handled), "summary": summary}
-        self.write("failed", error=error)
+        error = {**error, "summary": message}
+        self.write(Checkpoint.FAILED, error=error)
         self.conn.execute(
             update(runs)
             .where(runs.c.id == self.run.id)
             .values(
-                status="failed", stopped_record=self.record.key, stopped_stage=stage, error=error
+                status=RunState.FAILED.value,
+                stopped_record=self.record.key,
+                stopped_stage=stage,
+                error=error,
             )
         )
-        self._event(kind, summary, failure, handled)
+        self._event(decision, message, failure)
 
-    def _event(self, kind: EventKind, message: str, failure: Failure, handled: Any) -> None:
+    def _event(self, decision: Decision, message: str, failure: Failure) -> None:
         record_event(
             self.conn,
             FailureEvent(
-                kind=kind,
+                kind=decision.event_kind,
                 occurred_at=self.now,
                 subject_kind="run",
                 subject_id=self.run.id,
@@ -225,7 +248,7 @@ class _Writer:
                 stage=self.values["stage"],
                 visible=True,
                 message=message,
-                details=failure.as_dict(handled),
+                details=failure.as_dict(decision.handled),
             ),
         )
 
@@ -241,16 +264,11 @@ class _Writer:
                 .group_by(run_records.c.state)
             ).all()
         )
-        if status == "failed":
+        new = next_run_state(
+            status, counts.get(RecordState.ACTIVE, 0), counts.get(RecordState.HELD, 0)
+        )
+        if new is None:
             return
-        if not counts.get("active"):
-            new = "held" if counts.get("held") else "finished"
-            values: dict[str, Any] = {
-                "status": new,
-                "finished_at": self.now if new == "finished" else None,
-            }
-        elif status in ("held", "finished"):
-            values = {"status": "stopped", "finished_at": None}
-        else:
-            return
+        finished = new == RunState.FINISHED
+        values = {"status": new.value, "finished_at": self.now if finished else None}
         self.conn.execute(update(runs).where(runs.c.id == self.run.id).values(**values))

@@ -3,7 +3,9 @@
 A handled error does what org.yaml says (skip the record, hold it for a person, fail the run);
 an unhandled one stops the run with a failure record and an event; a stage left in doubt by a
 crash is reconciled or held. Every path queues its rows and events on the worker's buffer, so
-they commit together with the state change they describe.
+they commit together with the state change they describe, and changes the worker only through
+its methods (``put``, ``settle``, ``stop_at``). What to do is :func:`orgplane.runs.policy.decide`'s
+answer; this module only writes it down.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from orgplane.org.models import HandledError
 from orgplane.respond.events import EventKind, FailureEvent
-from orgplane.runs.policy import Failure
+from orgplane.runs.policy import Decision, Failure
 from orgplane.runs.records import decode, to_json
 from orgplane.runs.registry import StageSpec
+from orgplane.runs.statements import Checkpoint, RecordState
 from orgplane.store.types import utcnow
 
 if TYPE_CHECKING:
@@ -58,39 +60,35 @@ def _event(
     )
 
 
-def apply_handled(
+def apply_decision(
     worker: Worker,
     item: Item,
     index: int,
     stage: str,
     attempt: int,
     failure: Failure,
-    handled: HandledError | None,
+    decision: Decision,
 ) -> None:
-    """Do what the process's handled errors say about ``failure``; stop the run if nothing."""
-    if handled is None or handled.action in ("fail_run", "retry"):
-        stop_run(worker, item, index, stage, attempt, failure, handled)
+    """Queue what ``decision`` (skip, hold or fail; a retry is the caller's loop) does to
+    ``item`` at ``stage``."""
+    if decision.action in ("fail", "retry"):
+        stop_run(worker, item, index, stage, attempt, failure, decision)
         return
+    handled = decision.handled
     error = to_json(failure.as_dict(handled), "error")
-    if handled.action == "skip_record":
-        worker.put(item, stage, "skipped", error=error, attempts=attempt)
+    if decision.action == "skip":
+        worker.put(item, stage, Checkpoint.SKIPPED, error=error, attempts=attempt)
         for later in worker.specs[index + 1 :]:
-            worker.put(item, later.name, "skipped", error=error, attempts=0)
-        worker.settle(item, "skipped")
+            worker.put(item, later.name, Checkpoint.SKIPPED, error=error, attempts=0)
+        worker.settle(item, RecordState.SKIPPED)
         return
-    # escalate: the record waits for a person; the rest of the batch goes on.
-    worker.put(item, stage, "held", error=error, attempts=attempt)
-    worker.settle(item, "held")
-    worker.buffer.events.append(
-        _event(
-            worker,
-            item,
-            stage,
-            "handled_error",
-            f"{handled.message} (record {item.key}, stage {stage}; held for {handled.escalate_to})",
-            {**failure.as_dict(handled), "escalate_to": handled.escalate_to},
-        )
-    )
+    # hold: the record waits for a person; the rest of the batch goes on.
+    assert handled is not None
+    worker.put(item, stage, Checkpoint.HELD, error=error, attempts=attempt)
+    worker.settle(item, RecordState.HELD)
+    message = decision.message(failure, worker.process.definition.id, item.key, stage)
+    details = {**failure.as_dict(handled), "escalate_to": handled.escalate_to}
+    worker.buffer.event(_event(worker, item, stage, decision.event_kind, message, details))
 
 
 def stop_run(
@@ -100,28 +98,19 @@ def stop_run(
     stage: str,
     attempt: int,
     failure: Failure,
-    handled: HandledError | None,
+    decision: Decision,
 ) -> None:
     """Stop the run at (``item``, ``stage``): a failed checkpoint, the run's failure record and
     an event, committed together; the worker finishes what is in flight and claims nothing."""
-    details = failure.as_dict(handled)
-    if handled is None:
-        kind: EventKind = "unhandled_error"
-        message = (
-            f"unhandled {failure.summary()} at record {item.key}, stage {stage}; add it to "
-            f"the handled errors of {worker.process.definition.id} or fix the stage, then resume"
-        )
-    else:
-        kind = "handled_error"
-        reason = "retries exhausted" if handled.action == "retry" else "fail_run"
-        message = f"{handled.message} (record {item.key}, stage {stage}; {reason})"
+    details = failure.as_dict(decision.handled)
+    message = decision.message(failure, worker.process.definition.id, item.key, stage)
     details["summary"] = message
     error = to_json(details, "error")
-    worker.put(item, stage, "failed", error=error, attempts=attempt)
+    worker.put(item, stage, Checkpoint.FAILED, error=error, attempts=attempt)
     worker.buffer.fail_run(item.key, stage, error)
-    worker.buffer.events.append(_event(worker, item, stage, kind, message, details))
-    worker.stopped = True
-    worker.stop_stage = index
+    kind: EventKind = decision.event_kind
+    worker.buffer.event(_event(worker, item, stage, kind, message, details))
+    worker.stop_at(index)
 
 
 def resolve_in_doubt(worker: Worker, item: Item, index: int, spec: StageSpec) -> None:
@@ -134,13 +123,13 @@ def resolve_in_doubt(worker: Worker, item: Item, index: int, spec: StageSpec) ->
             verdict = spec.reconcile(worker.input_of(item, index), key_ctx)
             if verdict is not None and verdict is not False:
                 text = to_json(verdict, f"reconcile of stage {spec.name!r} for record {item.key}")
-                worker.put(item, spec.name, "done", output=text, reconciled="done")
+                worker.put(item, spec.name, Checkpoint.DONE, output=text, reconciled="done")
                 item.outputs[spec.name] = decode(text)
                 if index == len(worker.specs) - 1:
-                    worker.settle(item, "done")
+                    worker.settle(item, RecordState.DONE)
                 return
             # The effect did not happen: the stage runs again, with the same idempotency key.
-            worker.put(item, spec.name, "pending", reconciled="not_done")
+            worker.put(item, spec.name, Checkpoint.PENDING, reconciled="not_done")
             return
         except Exception as exc:  # a reconcile that cannot tell leaves it to a person
             problem = Failure.from_exception(exc).summary()
@@ -154,12 +143,12 @@ def resolve_in_doubt(worker: Worker, item: Item, index: int, spec: StageSpec) ->
         f"{reason}; check it, then 'orgplane checkpoint {worker.run_id} {item.key} {spec.name} "
         "--done' (it happened) or '--redo' (it did not)"
     )
-    worker.put(item, spec.name, "in_doubt", error=to_json({"message": message}, "error"))
-    worker.settle(item, "held")
+    worker.put(item, spec.name, Checkpoint.IN_DOUBT, error=to_json({"message": message}, "error"))
+    worker.settle(item, RecordState.HELD)
     event = _event(
         worker, item, spec.name, "in_doubt", message, {"idempotency_key": key_ctx.idempotency_key}
     )
-    worker.buffer.events.append(
+    worker.buffer.event(
         event.model_copy(
             update={"dedupe_key": f"in_doubt:{worker.run_id}:{item.seq}:{spec.name}"[:300]}
         )

@@ -3,13 +3,19 @@
 ``match`` in org.yaml is an exception class name (the class or any base class, e.g.
 ``TimeoutError``) or an error code: the exception's ``code`` attribute, or the code a non-Python
 agent reports with ``orgplane checkpoint --failed CODE``.
+
+:func:`decide` is the one policy: the runner (a stage raised) and ``orgplane checkpoint
+--failed`` (an agent reported a code) both ask it, with the same count of attempts: the stored
+attempts of that (record, stage), this one included. ``retries: N`` therefore gives a (record,
+stage) N retries over the life of its run; once they are spent, every further failure stops the
+run again (a resume tries it once more).
 """
 
 from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from orgplane.org.models import HandledError, Process
 
@@ -77,5 +83,59 @@ def failure_names(failure: Failure) -> set[str]:
 
 
 def backoff_seconds(handled: HandledError, attempt: int) -> float:
-    """Seconds to wait before retry number ``attempt`` (1-based): the backoff, doubled each time."""
-    return float(handled.backoff.total_seconds() * (2 ** (attempt - 1)))
+    """Seconds to wait before retry number ``attempt`` (1-based): the backoff, doubled each time
+    (the doubling stops after 20, so a large ``retries`` cannot overflow the wait)."""
+    return float(handled.backoff.total_seconds() * (2 ** min(max(attempt, 1) - 1, 20)))
+
+
+Action = Literal["retry", "skip", "hold", "fail"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What follows a failure: ``retry`` (after ``delay`` seconds), ``skip`` the record, ``hold``
+    it for a person (escalate), or ``fail`` the run; ``handled`` is the matching declaration."""
+
+    action: Action
+    handled: HandledError | None
+    delay: float = 0.0
+
+    @property
+    def event_kind(self) -> Literal["handled_error", "unhandled_error"]:
+        return "unhandled_error" if self.handled is None else "handled_error"
+
+    def message(self, failure: Failure, process_id: str, record_key: str, stage: str) -> str:
+        """The one-line account of this decision, for the run's failure record and its event."""
+        handled = self.handled
+        if handled is None:
+            return (
+                f"unhandled {failure.summary()} at record {record_key}, stage {stage}; add it "
+                f"to the handled errors of {process_id} or fix the stage, then resume"
+            )
+        if self.action == "hold":
+            reason = f"held for {handled.escalate_to}"
+        elif self.action == "fail":
+            reason = "retries exhausted" if handled.action == "retry" else "fail_run"
+        else:
+            reason = "retried" if self.action == "retry" else "skipped"
+        return f"{handled.message} (record {record_key}, stage {stage}; {reason})"
+
+
+def decide(process: Process, names: set[str], attempt: int) -> Decision:
+    """The policy for a failure answering to ``names`` on ``attempt`` (1-based: the stored
+    attempts of that record's stage, this one included). Pure: reads only its arguments.
+
+    A ``retry`` declaration retries while ``attempt <= retries``, waiting its backoff doubled
+    per attempt; after that the run fails ("retries exhausted"). No match fails the run."""
+    handled = match_handled(process, names)
+    if handled is None:
+        return Decision("fail", None)
+    if handled.action == "retry":
+        if attempt <= handled.retries:
+            return Decision("retry", handled, backoff_seconds(handled, attempt))
+        return Decision("fail", handled)
+    if handled.action == "skip_record":
+        return Decision("skip", handled)
+    if handled.action == "escalate":
+        return Decision("hold", handled)
+    return Decision("fail", handled)

@@ -24,6 +24,16 @@ from orgplane.runs.leases import Claim, Claimed
 from orgplane.runs.rawdb import RawDb
 from orgplane.runs.records import as_stored, encode, record_keys, records_digest, to_json
 from orgplane.runs.registry import StageSpec, import_stage_module
+from orgplane.runs.statements import (
+    INSERT_LEASED,
+    INSERT_RECORD,
+    INSERT_RUN,
+    RUN_DIGEST,
+    RUN_STAGES,
+    RecordState,
+    RunState,
+    json_or_null,
+)
 from orgplane.runs.status import RunStatus, read_status
 from orgplane.runs.worker import Worker, new_worker_id
 from orgplane.store.engine import Store
@@ -163,9 +173,7 @@ class Process:
 
     def _check(self, db: RawDb, run_id: str) -> None:
         with db.snapshot() as cursor:
-            row = db.one(
-                cursor, "SELECT process_id, stages FROM runs WHERE id = ?", (run_id,)
-            ).fetchone()
+            row = db.one(cursor, RUN_STAGES, (run_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no run {run_id!r}; list them with 'orgplane run list'")
         process_id, stages = row[0], db.json_out(row[1])
@@ -177,6 +185,12 @@ class Process:
                 f"{self.id} now declares {', '.join(f'{s.name} ({s.kind})' for s in self.definition.stages)}: "
                 "finish it with the old declaration or start another --batch"
             )
+
+
+def stores_only(definition: Declared) -> bool:
+    """True when a process declares no ``module:``: ``run start`` only stores its run and
+    ``run resume`` only reopens it; its agent records each stage with ``orgplane checkpoint``."""
+    return definition.module is None
 
 
 def start_run(
@@ -192,18 +206,6 @@ def start_run(
         return store_run(db, definition, records, batch=batch).run_id
     finally:
         db.close()
-
-
-INSERT_RUN = (
-    "INSERT INTO runs (id, process_id, batch, seat_id, status, stages, records_total, "
-    "records_digest, created_at) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?) "
-    "ON CONFLICT (id) DO NOTHING"
-)
-INSERT_RECORD = "INSERT INTO run_records (run_id, seq, key, input, state) VALUES (?, ?, ?, ?, ?)"
-INSERT_LEASED = (
-    "INSERT INTO run_records (run_id, seq, key, input, state, lease_owner, lease_until) "
-    "VALUES (?, ?, ?, ?, 'active', ?, ?)"
-)
 
 
 @dataclass(frozen=True)
@@ -251,7 +253,7 @@ def store_run(
             # Straight to the driver with the JSON already made: SQLAlchemy's per-row type
             # processing would double the cost of storing a large batch.
             rows = [
-                (run_id, seq, key, text, "active")
+                (run_id, seq, key, text, RecordState.ACTIVE.value)
                 for seq, (key, text) in enumerate(zip(keys, texts, strict=True), start=1)
             ]
             known = _as_stored(records, texts)
@@ -266,7 +268,7 @@ def store_run(
                 Claimed(s, keys[s - 1], known.pop(s), None) for s in range(1, len(rows[:chunk]) + 1)
             ]
             return Stored(run_id, known, True, Claim("running", first))
-        stored = db.one(cursor, "SELECT records_digest FROM runs WHERE id = ?", (run_id,))
+        stored = db.one(cursor, RUN_DIGEST, (run_id,))
         same = stored.fetchone()[0] == digest
     if not same:
         raise UsageError(
@@ -296,15 +298,15 @@ def reopen(store: Store, run_id: str, *, process_id: str | None = None) -> None:
             raise UsageError(
                 f"run {run_id} belongs to process {row.process_id!r}, not {process_id!r}"
             )
-        if row.status in ("failed", "held", "stopped"):
+        if row.status in (RunState.FAILED, RunState.HELD, RunState.STOPPED):
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
                 .values(
-                    status="running",
+                    status=RunState.RUNNING.value,
                     stopped_record=None,
                     stopped_stage=None,
-                    error=None,
+                    error=json_or_null(None),
                     finished_at=None,
                 )
             )

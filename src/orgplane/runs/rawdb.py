@@ -57,7 +57,9 @@ class RawDb:
         """A timestamp as the UTCDateTime column stores it (naive UTC text on SQLite)."""
         if self.sqlite:
             # isoformat with microseconds is SQLAlchemy's text form, and faster than strftime.
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value.tzinfo is not UTC:  # utcnow() is UTC already: skip the conversion
+                value = value.astimezone(UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
         return value
 
     def json_out(self, value: Any) -> Any:
@@ -99,6 +101,16 @@ class RawDb:
             return 0
         cursor.executemany(self.sql(text), rows)
         return int(cursor.rowcount)
+
+    def autocommit(self, text: str, params: Sequence[Any]) -> None:
+        """One write statement outside any transaction: on SQLite (autocommit) it is its own
+        transaction, committed when it returns, as durable as BEGIN ... COMMIT around it and two
+        statements cheaper. SQLite only: psycopg connections are not in autocommit mode."""
+        assert self.sqlite
+        try:
+            self.cursor.execute(text, params)
+        except DRIVER_TROUBLE as exc:  # the URL is rendered only then: it costs a µs a step
+            raise _store_error(self.store.url, exc) from exc
 
     def one(self, cursor: Any, text: str, params: Sequence[Any]) -> Any:
         cursor.execute(self.sql(text), params)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,10 +17,43 @@ from sqlalchemy import func, select
 from orgplane.errors import NotFoundError
 from orgplane.runs.rawdb import RawDb
 from orgplane.runs.registry import idempotency_key as derive_key
+from orgplane.runs.statements import COUNTS, RUN, WAITING, Checkpoint, RunState
 from orgplane.store.engine import Store
 from orgplane.store.tables import run_records, runs
 
 STAGE_STATES = ("done", "failed", "skipped", "in_doubt", "held", "running", "pending")
+
+
+def resume_command(run_id: str, org_path: str | Path | None = None) -> str:
+    """The one spelling of the command that resumes ``run_id``; with ``org_path``, it names
+    the org file, so it works from any folder."""
+    org = f"--org {org_path} " if org_path is not None else ""
+    return f"orgplane {org}run resume {run_id}"
+
+
+def progress_baseline(status: RunStatus) -> int:
+    """How many of a run's records a progress display counts as settled before a resume: done
+    at the last stage, skipped, or waiting for a person. A record whose last stage is done but
+    that a crash left unsettled counts here and again when the resumer settles it, so a display
+    clamps at ``records_total``."""
+    last = status.stages[-1]
+    return min(status.records_total, last.done + last.skipped + len(status.waiting))
+
+
+def next_run_state(current: str, active: int, held: int) -> RunState | None:
+    """The finish-or-hold rule of a run, given its status and how many of its records are still
+    active and held: ``None`` leaves the status as it is.
+
+    A failed run stays failed (a resume reopens it); with no active record left the run is
+    finished, or held when a record waits for a person; a held or finished run that has work
+    again (a person released a record) is stopped: it waits for a resume."""
+    if current == RunState.FAILED:
+        return None
+    if active == 0:
+        return RunState.HELD if held else RunState.FINISHED
+    if current in (RunState.HELD, RunState.FINISHED):
+        return RunState.STOPPED
+    return None
 
 
 @dataclass(frozen=True)
@@ -73,7 +107,8 @@ class RunStatus:
 
     @property
     def resume_command(self) -> str:
-        return f"orgplane run resume {self.run_id}"
+        """The command that resumes this run (without ``--org``: see :func:`resume_command`)."""
+        return resume_command(self.run_id)
 
     def stage(self, name: str) -> StageCounts:
         return next(s for s in self.stages if s.name == name)
@@ -100,21 +135,6 @@ def run_status(store: Store, run_id: str) -> RunStatus:
         db.close()
 
 
-RUN = (
-    "SELECT id, process_id, batch, status, stages, records_total, created_at, finished_at, "
-    "stopped_record, stopped_stage, error FROM runs WHERE id = ?"
-)
-COUNTS = (
-    "SELECT stage, status, count(*), max(updated_at) FROM run_checkpoints WHERE run_id = ? "
-    "GROUP BY stage, status"
-)
-WAITING = (
-    "SELECT r.key, c.stage, c.status, c.idempotency_key, c.error FROM run_records r "
-    "JOIN run_checkpoints c ON c.run_id = r.run_id AND c.seq = r.seq "
-    "WHERE r.run_id = ? AND c.status IN ('in_doubt', 'held') ORDER BY r.seq"
-)
-
-
 def read_status(db: RawDb, run_id: str) -> RunStatus:
     """:func:`run_status` on a worker's connection, in one read transaction (three queries at
     most, through the driver: a run's status is read at the end of every ``process.run``)."""
@@ -126,7 +146,7 @@ def read_status(db: RawDb, run_id: str) -> RunStatus:
             (str(stage), str(status), int(count), db.ts_out(last))
             for stage, status, count, last in db.one(cursor, COUNTS, (run_id,)).fetchall()
         ]
-        has_waiting = any(row[1] in ("in_doubt", "held") for row in counts)
+        has_waiting = any(row[1] in (Checkpoint.IN_DOUBT, Checkpoint.HELD) for row in counts)
         waiting_rows = db.one(cursor, WAITING, (run_id,)).fetchall() if has_waiting else []
     (_, process_id, batch, run_state, stages_json, total, created, finished, *stopped_at, error) = (
         found
@@ -135,7 +155,7 @@ def read_status(db: RawDb, run_id: str) -> RunStatus:
     last = max((row[3] for row in counts if row[3] is not None), default=None)
     by_stage: dict[str, dict[str, int]] = {}
     for stage, status, count, _ in counts:
-        state = "running" if status == "started" else status
+        state = "running" if status == Checkpoint.STARTED else status
         if state not in STAGE_STATES:
             state = "pending"
         bucket = by_stage.setdefault(stage, {})
@@ -146,7 +166,7 @@ def read_status(db: RawDb, run_id: str) -> RunStatus:
         bucket["pending"] = int(total) - sum(v for k, v in bucket.items() if k != "pending")
         stages.append(StageCounts(declared["name"], declared["kind"], **bucket))
     stopped = None
-    if run_state == "failed" and error:
+    if run_state == RunState.FAILED and error:
         stopped = {
             "record": stopped_at[0],
             "stage": stopped_at[1],

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 from orgplane.respond.events import FailureEvent
 from orgplane.runs.checkpoints import Buffer, idempotency_key
 from orgplane.runs.leases import Claim, Claimed, LeaseLost, Remaining, claim, release
-from orgplane.runs.outcomes import Item, apply_handled, resolve_in_doubt, stop_run
-from orgplane.runs.policy import Failure, backoff_seconds, match_handled, names_of
+from orgplane.runs.outcomes import Item, apply_decision, resolve_in_doubt, stop_run
+from orgplane.runs.policy import Decision, Failure, decide, names_of
 from orgplane.runs.rawdb import RawDb
 from orgplane.runs.records import as_stored, encode, not_json
 from orgplane.runs.registry import StageContext, StageSpec
+from orgplane.runs.statements import Checkpoint, RecordState
 from orgplane.store.types import utcnow
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ class Worker:
         if not dead:
             return
         for owner in sorted(dead):
-            self.buffer.events.append(
+            self.buffer.event(
                 FailureEvent(
                     kind="crash",
                     occurred_at=utcnow(),
@@ -127,17 +128,21 @@ class Worker:
             if item is None:
                 continue  # in the range but claimed by another worker
             item.rows[str(stage)] = (str(status), int(attempts), reconciled)
-            if status == "done":
+            if status == Checkpoint.DONE:
                 item.outputs[str(stage)] = self.db.json_out(output)
         return list(items.values())
 
     def _work_chunk(self, taken: Claim) -> None:
         items = self._load(taken)
         self.buffer.hold([item.seq for item in items])
+        for item in items:
+            if len(item.outputs) == len(self.names):
+                # Its last result was committed, its chunk's end was not: settle it now.
+                self.settle(item, RecordState.DONE)
         for index, spec in enumerate(self.specs):
             for item in items:
                 row = item.rows.get(spec.name)
-                if item.active and row is not None and row[0] == "started":
+                if item.active and row is not None and row[0] == Checkpoint.STARTED:
                     resolve_in_doubt(self, item, index, spec)
         self.buffer.flush()
         names = self.names
@@ -151,14 +156,13 @@ class Worker:
                     continue
                 if index and names[index - 1] not in item.outputs:
                     continue  # an earlier stage stopped before this record got there
-                if effectful:
-                    self.put(item, spec.name, "started", started=True)
-                    self.buffer.flush()  # the intent is durable before the effect starts
+                if effectful:  # the intent is durable before the effect starts
+                    self._intent(item, spec.name)
                 self._run_stage(item, index, spec, last)
                 if not effectful and self.buffer.due():
                     self.buffer.flush(renew_lease=True)  # a slow pure stage keeps its lease
             if effectful or last:
-                self.buffer.flush()
+                self.buffer.flush(end=last)
             # A pure stage's rows wait for the next commit: the next effectful stage's first
             # intent, or the end of the chunk. A crash before it repeats only pure stages.
         if any(item.active for item in items):
@@ -173,6 +177,13 @@ class Worker:
         key = self.key_of(item, stage)
         self.buffer.put(item.seq, stage, status, key, attempts, reconciled=reconciled, **values)
         item.rows[stage] = (status, attempts, reconciled)
+
+    def _intent(self, item: Item, stage: str) -> None:
+        """Commit the intent of ``item``'s effectful ``stage`` (with the previous result)."""
+        previous = item.rows.get(stage)
+        attempts, reconciled = (previous[1], previous[2]) if previous else (0, None)
+        self.buffer.commit_intent(item.seq, stage, self.key_of(item, stage), attempts, reconciled)
+        item.rows[stage] = (Checkpoint.STARTED, attempts, reconciled)
 
     def key_of(self, item: Item, stage: str) -> str:
         """The idempotency key of (run, item, stage), computed once per record and stage."""
@@ -206,7 +217,6 @@ class Worker:
         key = item.keys.get(name)  # known for an effectful stage (its intent); else computed
         # only if the stage reads it
         value = item.record if index == 0 else item.outputs[self.names[index - 1]]
-        retries = 0
         while True:
             attempt += 1
             context = StageContext(
@@ -216,26 +226,26 @@ class Worker:
                 output = spec.function(value, context)
             except Exception as exc:
                 failure = Failure.from_exception(exc)
-                handled = match_handled(self.process.definition, names_of(exc))
-                if handled is not None and handled.action == "retry" and retries < handled.retries:
-                    retries += 1
-                    self._sleep(backoff_seconds(handled, retries))
+                decision = decide(self.process.definition, names_of(exc), attempt)
+                if decision.action == "retry":
+                    self._sleep(decision.delay)
                     continue
-                apply_handled(self, item, index, name, attempt, failure, handled)
+                apply_decision(self, item, index, name, attempt, failure, decision)
                 return
             try:
                 text = encode(output)
             except (TypeError, ValueError, RecursionError) as exc:
                 message = f"stage {name!r} output for record {item.key} {not_json(exc)}"
                 failure = Failure("OutputNotJSON", message, None, None)
-                stop_run(self, item, index, name, attempt, failure, None)
+                stop_run(self, item, index, name, attempt, failure, Decision("fail", None))
                 return
             # The hot path of every stage: the done row, queued without keyword juggling.
             reconciled = previous[2] if previous else None
             self.buffer.put_done(item.seq, name, attempt, text, reconciled)
-            item.rows[name] = ("done", attempt, reconciled)
+            item.rows[name] = (Checkpoint.DONE, attempt, reconciled)
             if last:
-                self.settle(item, "done")
+                item.active = False
+                self.buffer.finish(item.seq)
             else:
                 item.outputs[name] = as_stored(output, text)  # the next stage sees what is stored
             return
@@ -251,3 +261,8 @@ class Worker:
         """Queue the end of ``item``'s part in the run (done, skipped or held)."""
         item.active = False
         self.buffer.settle(item.seq, state)
+
+    def stop_at(self, index: int) -> None:
+        """Stop the run at stage ``index``: finish what is in flight, start nothing new."""
+        self.stopped = True
+        self.stop_stage = index
