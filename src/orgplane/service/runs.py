@@ -82,6 +82,7 @@ class RunView(Result):
 
 
 def _view(session: Session, status: RunStatus, note: str | None = None) -> RunView:
+
     def waiting(state: str) -> list[WaitingView]:
         return [
             WaitingView(
@@ -146,6 +147,7 @@ def start_run(
     """
     from orgplane.runs import load_process, read_batch
     from orgplane.runs.process import start_run as store_run
+    from orgplane.runs.process import stores_only
     from orgplane.runs.status import run_status as read_run
 
     org = session.org()
@@ -159,7 +161,7 @@ def start_run(
     records = read_batch(batch_file)
     store = session.store()
     definition = org.processes[process_id]
-    if definition.module is None:
+    if stores_only(definition):
         run_id = store_run(store, definition, records, batch=batch)
         return _view(session, read_run(store, run_id), _agent_note(process_id))
     process = load_process(org, process_id, store, lease=_lease(lease_seconds))
@@ -220,7 +222,8 @@ def resume_run(
     of one run work it together. UsageError if the run's process is no longer declared.
     """
     from orgplane.runs import load_process
-    from orgplane.runs.process import reopen
+    from orgplane.runs.process import reopen, stores_only
+    from orgplane.runs.status import progress_baseline
     from orgplane.runs.status import run_status as read_run
 
     store = session.store()
@@ -231,16 +234,12 @@ def resume_run(
         raise UsageError(
             f"run {run_id} is of process {before.process_id!r}, no longer in {session.org_path}"
         )
-    if definition.module is None:
+    if stores_only(definition):
         reopen(store, run_id)
         return _view(session, read_run(store, run_id), _agent_note(before.process_id))
     process = load_process(org, before.process_id, store, lease=_lease(lease_seconds))
     if progress is not None:
-        # Records already settled at the last stage (or waiting for a person) count as done.
-        last = before.stages[-1]
-        progress.begin(
-            f"resume {run_id}", before.records_total, last.done + last.skipped + len(before.waiting)
-        )
+        progress.begin(f"resume {run_id}", before.records_total, progress_baseline(before))
     status = process.resume(run_id, progress=progress.advance if progress else None)
     return _view(session, status)
 
@@ -263,19 +262,9 @@ def checkpoint(
     only with ``done``. Handled errors apply to ``failed`` exactly as in the runner.
     """
     from orgplane.runs import record_checkpoint
+    from orgplane.runs.manual import checkpoint_action
 
-    chosen = [
-        name
-        for name, on in (("--done", done), ("--failed", failed is not None), ("--redo", redo))
-        if on
-    ]
-    if len(chosen) != 1:
-        raise UsageError("give exactly one of --done, --failed CODE or --redo")
-    if output is not None and not done:
-        raise UsageError("--output goes with --done")
-    if failed is not None and not failed.strip():
-        raise UsageError("--failed needs the error code, e.g. --failed LM-500")
-    action: Literal["done", "redo", "failed"] = "done" if done else "redo" if redo else "failed"
+    action = checkpoint_action(done=done, failed=failed, redo=redo, output_given=output is not None)
     status = record_checkpoint(
         session.store(),
         session.org(),
@@ -287,7 +276,7 @@ def checkpoint(
         code=failed,
         message=message,
     )
-    return _view(session, status, f"recorded {record} / {stage}: {chosen[0].lstrip('-')}")
+    return _view(session, status, f"recorded {record} / {stage}: {action}")
 
 
 def _parse_output(text: str | None) -> Any:

@@ -67,11 +67,15 @@ class Session:
             self._synced = True
         return self._store
 
+    def org_arg(self) -> Path | None:
+        """The org file as a command line should name it: None when it is the default."""
+        return self.org_path if self.explicit_org or self.org_path != Path(DEFAULT_ORG) else None
+
     def command(self, *args: str) -> str:
         """The orgplane command line that acts on this session's org, for messages to a person."""
         words = ["orgplane"]
-        if self.explicit_org or self.org_path != Path(DEFAULT_ORG):
-            words += ["--org", str(self.org_path)]
+        if self.org_arg() is not None:
+            words += ["--org", shlex.quote(str(self.org_path))]
         return " ".join([*words, *(shlex.quote(a) for a in args)])
 
     def close(self) -> None:
