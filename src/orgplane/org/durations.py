@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
@@ -12,6 +13,7 @@ _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?[smhdw])+$")
 DURATION_HINT = "write a number and a unit (s, m, h, d, w), e.g. 18h, 30m, 7d or 1h30m"
 
 
+@lru_cache(maxsize=4096)  # an org of thousands of outputs repeats a handful of durations
 def parse_duration(text: str) -> timedelta:
     """Parse ``18h``-style text into a positive timedelta; raise ValueError naming the fix."""
     cleaned = text.strip().lower().replace(" ", "")
@@ -20,7 +22,10 @@ def parse_duration(text: str) -> timedelta:
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(cleaned))
     if seconds <= 0:
         raise ValueError(f"duration {text!r} must be longer than zero: {DURATION_HINT}")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:  # '99999999999d' is past what a timedelta holds
+        raise ValueError(f"duration {text!r} is too long: {DURATION_HINT}") from None
 
 
 def format_duration(value: timedelta) -> str:

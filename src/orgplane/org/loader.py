@@ -9,29 +9,45 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import MarkedYAMLError
 
 from orgplane.errors import OrgFileError, Problem
 from orgplane.org.checks import check_references
-from orgplane.org.locate import Locator, did_you_mean, to_plain
+from orgplane.org.document import MAX_DEPTH, NeedsRoundTrip, read_document
+from orgplane.org.locate import Locator, RoundTripLocator, did_you_mean, to_plain
 from orgplane.org.models import ID_HINT, ID_PATTERN, SECTIONS, Declared, Org
 
 TOP_LEVEL = ["name", "timezone", *SECTIONS]
 _VALIDATOR_TAG = re.compile(r"^[a-z][a-z-]*\[.*\]$")
 
 
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""An org file larger than this is refused before it is parsed (a 3,000-seat org is ~2.5 MB)."""
+
+_BOMS = [
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xfe\xff", "utf-16"),
+    (b"\xff\xfe", "utf-16"),
+]
+
+
 def load_org(path: str | Path) -> Org:
-    """Read and validate an org file; raise OrgFileError listing every problem with its line."""
+    """Read and validate an org file; raise OrgFileError listing every problem with its line.
+
+    The file is read with the fast loader (libyaml); it must be at most MAX_FILE_BYTES, in
+    UTF-8 (or UTF-16/32 with a byte-order mark, as YAML allows).
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise OrgFileError(
             [
@@ -40,19 +56,71 @@ def load_org(path: str | Path) -> Org:
                 )
             ]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise OrgFileError([Problem(str(path), 0, f"cannot read the org file: {exc}")]) from None
-    return parse_org(text, path)
+    if len(data) > MAX_FILE_BYTES:
+        raise OrgFileError(
+            [
+                Problem(
+                    str(path),
+                    1,
+                    f"the org file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; "
+                    "an org of thousands of seats takes a few MB, so this is not an org file",
+                )
+            ]
+        )
+    return parse_org(_decode(data, str(path)), path)
 
 
-def parse_org(text: str, path: Path) -> Org:
-    """Validate org-file text that claims to come from ``path`` (used for edits before writing)."""
+def _decode(data: bytes, label: str) -> str:
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise OrgFileError(
+            [
+                Problem(
+                    label,
+                    line,
+                    f"the org file is not valid {encoding.upper().removesuffix('-SIG')} "
+                    f"(byte {exc.start}); save it as UTF-8",
+                )
+            ]
+        ) from None
+
+
+def parse_org(text: str, path: Path, *, round_trip: bool = False) -> Org:
+    """Validate org-file text that claims to come from ``path`` (used for edits before writing).
+
+    The text is read by the fast loader, or by ruamel.yaml when ``round_trip`` is set or the
+    text needs it (a syntax error, a duplicate key: ruamel's messages); both give the same Org
+    or the same problems.
+    """
     label = str(path)
+    if not round_trip:
+        try:
+            read = read_document(text, label)
+        except NeedsRoundTrip:
+            pass
+        else:
+            locator = Locator(read.value, read.key_lines, read.item_lines)
+            plain = _as_is if read.text_keys_only else to_plain
+            return _validate(read.value, locator, label, path, plain)
     document = _parse_yaml(text, label)
-    locator = Locator(document)
-    problems: list[Problem] = []
+    _check_size(document, label)
+    return _validate(document, RoundTripLocator(document), label, path, to_plain)
 
-    if not isinstance(document, CommentedMap):
+
+def _as_is(node: Any) -> Any:
+    return node
+
+
+def _validate(
+    document: Any, locator: Locator, label: str, path: Path, plain: Callable[[Any], Any]
+) -> Org:
+    problems: list[Problem] = []
+    if not isinstance(document, dict):
         raise OrgFileError(
             [Problem(label, 1, "the org file must be a mapping with 'name' and 'seats'")]
         )
@@ -74,7 +142,7 @@ def parse_org(text: str, path: Path) -> Org:
 
     sections: dict[str, dict[str, Declared]] = {}
     for section, model in SECTIONS.items():
-        sections[section] = _load_section(document, section, model, locator, label, problems)
+        sections[section] = _load_section(document, section, model, locator, label, problems, plain)
 
     org_fields: dict[str, Any] = {"name": name if isinstance(name, str) else "?", **sections}
     if "timezone" in document:
@@ -91,6 +159,9 @@ def parse_org(text: str, path: Path) -> Org:
 
 
 def _parse_yaml(text: str, label: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -106,13 +177,41 @@ def _parse_yaml(text: str, label: str) -> Any:
         raise OrgFileError([Problem(label, 1, f"YAML syntax: {exc}")]) from None
 
 
+_MAX_NODES = 1_000_000
+
+
+def _check_size(document: Any, label: str) -> None:
+    """Refuse a ruamel document whose aliases expand (or loop) past what validation can walk."""
+    seen = 0
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > _MAX_NODES or depth > MAX_DEPTH:
+            raise OrgFileError(
+                [
+                    Problem(
+                        label,
+                        1,
+                        f"YAML nested deeper than {MAX_DEPTH} levels or aliased into more than "
+                        f"{_MAX_NODES} nodes; write the repeated part out instead",
+                    )
+                ]
+            )
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+
+
 def _load_section(
-    document: CommentedMap,
+    document: dict[str, Any],
     section: str,
     model: type[Declared],
     locator: Locator,
     label: str,
     problems: list[Problem],
+    plain: Callable[[Any], Any],
 ) -> dict[str, Declared]:
     raw = document.get(section)
     if raw is None:
@@ -147,7 +246,7 @@ def _load_section(
                 )
             )
             continue
-        fields = to_plain(body)
+        fields = plain(body)
         if "id" in model.model_fields:
             if "id" in fields and fields["id"] != item_id:
                 problems.append(
@@ -158,7 +257,7 @@ def _load_section(
                     )
                 )
                 continue
-            fields["id"] = item_id
+            fields = {**fields, "id": item_id}  # a copy: the document stays as read
         try:
             loaded[item_id] = model.model_validate(fields)
         except ValidationError as exc:
