@@ -2,17 +2,42 @@
 
 The Python API a newcomer needs lives here::
 
-    from orgplane import load_org, open_store
+    from orgplane import load_org, open_store, sync_org
 
     org = load_org("org.yaml")
-    store = open_store(org)          # SQLite beside the org file unless a URL is given
-    store.sync(org)
+    store = open_store(org_path=org.source)  # ORGPLANE_DB, or SQLite beside the org file
+    report = sync_org(store, org)            # the declared org, recorded in the store
+    print(org.name, len(org.seats), "seats")
+    store.dispose()
+
+Each name is imported on first use, so ``import orgplane.org.loader`` (or a command that never
+opens the store) does not pay for SQLAlchemy.
 """
 
-from orgplane.errors import OrgFileError, OrgplaneError, Problem, StoreError, UsageError
-from orgplane.org.loader import load_org
-from orgplane.org.models import Org
-from orgplane.store.engine import Store, open_store
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orgplane.errors import OrgFileError, OrgplaneError, Problem, StoreError, UsageError
+    from orgplane.org.loader import load_org
+    from orgplane.org.models import Org
+    from orgplane.store.engine import Store, open_store
+    from orgplane.store.sync import sync_org
+
+_HOMES = {
+    "Org": "orgplane.org.models",
+    "OrgFileError": "orgplane.errors",
+    "OrgplaneError": "orgplane.errors",
+    "Problem": "orgplane.errors",
+    "Store": "orgplane.store.engine",
+    "StoreError": "orgplane.errors",
+    "UsageError": "orgplane.errors",
+    "load_org": "orgplane.org.loader",
+    "open_store": "orgplane.store.engine",
+    "sync_org": "orgplane.store.sync",
+}
 
 __all__ = [
     "Org",
@@ -24,4 +49,15 @@ __all__ = [
     "UsageError",
     "load_org",
     "open_store",
+    "sync_org",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``orgplane.load_org`` and the rest, imported from their modules when first asked for."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'orgplane' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value

@@ -126,3 +126,16 @@ def test_the_loaders_agree_when_lines_move(base: str, data: st.DataObject) -> No
     line = lines.pop(source) if moved else lines[source]
     lines.insert(min(target, len(lines)), line)  # a line moved or duplicated elsewhere
     assert_same("".join(lines))
+
+
+def test_the_copied_yaml_12_resolvers_are_ruamels() -> None:
+    from ruamel.yaml.resolver import implicit_resolvers
+
+    from orgplane.org.document import YAML_12_RESOLVERS
+
+    theirs = [
+        (tag.removeprefix("tag:yaml.org,2002:"), regexp.pattern, set("".join(first)))
+        for versions, tag, regexp, first in implicit_resolvers
+        if (1, 2) in versions and not tag.endswith(":yaml")
+    ]
+    assert [(name, pattern, set(first)) for name, pattern, first in YAML_12_RESOLVERS] == theirs

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any, NamedTuple
 
 import yaml
@@ -46,16 +47,56 @@ class NeedsRoundTrip(Exception):
     """The text needs ruamel's reading (for its exact message, or a rare construct)."""
 
 
-def _yaml_12_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-    """ruamel's YAML 1.2 implicit resolvers, keyed by the first character they apply to."""
-    from ruamel.yaml.resolver import implicit_resolvers
+# ruamel.yaml's YAML 1.2 implicit resolvers (ruamel/yaml/resolver.py), copied so that reading
+# an org does not import ruamel; tests/org/test_fast_loader.py checks they are still its own.
+YAML_12_RESOLVERS: list[tuple[str, str, str]] = [
+    ("bool", "^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    (
+        "float",
+        r"""^(?:
+         [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        "-+0123456789.",
+    ),
+    (
+        "int",
+        r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+)$""",
+        "-+0123456789",
+    ),
+    ("merge", "^(?:<<)$", "<"),
+    (
+        "null",
+        r"""^(?: ~
+        |null|Null|NULL
+        | )$""",
+        "~nN",
+    ),
+    (
+        "timestamp",
+        r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+        |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+        (?:[Tt]|[ \t]+)[0-9][0-9]?
+        :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+        (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
+        "0123456789",
+    ),
+    ("value", "^(?:=)$", "="),
+]
 
+
+def _yaml_12_resolvers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
+    """The resolvers above, keyed by the first character they apply to ('' for empty text)."""
     table: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
-    for versions, tag, regexp, first in implicit_resolvers:
-        if (1, 2) in versions:
-            for char in first:
-                # ruamel compiles lazily behind a proxy: one real pattern is faster to match
-                table.setdefault(char, []).append((tag, re.compile(regexp.pattern, regexp.flags)))
+    for name, pattern, first in YAML_12_RESOLVERS:
+        compiled = re.compile(pattern, re.X)
+        for char in [*first, ""] if name == "null" else first:
+            table.setdefault(char, []).append((_CORE + name, compiled))
     return table
 
 
@@ -251,10 +292,12 @@ class _Builder:
         cached = self.scalars.get((tag, text), _NO_KEY)
         if cached is not _NO_KEY:
             return cached
-        if self.construct is None:
-            self.construct = _ruamel_constructor()
         try:
-            value = self.construct(tag, text)
+            value = _simple_scalar(tag, text)
+            if value is _NO_KEY:
+                if self.construct is None:
+                    self.construct = _ruamel_constructor()
+                value = self.construct(tag, text)
         except Exception:  # e.g. '._' matches ruamel's float pattern but is no float
             raise NeedsRoundTrip from None
         self.scalars[(tag, text)] = value
@@ -303,6 +346,28 @@ class _Builder:
                         frame.lines[key] = source_lines.get(key, (line, line))
 
 
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_DOTTED = re.compile(r"[-+]?[0-9]+\.[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _simple_scalar(tag: str, text: str) -> Any:
+    """The common scalars built here, equal to (and printed as) what ruamel builds, so reading
+    an ordinary org never imports ruamel; ``_NO_KEY`` for the rest."""
+    suffix = tag[len(_CORE) :]
+    if suffix == "null":
+        return None
+    if suffix == "bool":
+        return text.lower() == "true"
+    if suffix == "int" and _DECIMAL.fullmatch(text):
+        return int(text)
+    if suffix == "float" and _DOTTED.fullmatch(text):
+        return float(text)
+    if suffix == "timestamp" and _DATE.fullmatch(text):
+        return date.fromisoformat(text)  # a ValueError (month 13) goes to ruamel's reading
+    return _NO_KEY
+
+
 def _ruamel_constructor() -> Callable[[str, str], Any]:
     from ruamel.yaml import YAML
     from ruamel.yaml.nodes import ScalarNode
@@ -335,6 +400,10 @@ def read_document(text: str, label: str) -> Document:
     Raises OrgFileError (with ``label`` and a line) for input too deep or too alias-heavy to
     build, and NeedsRoundTrip when ruamel must read the text (its messages, rare constructs).
     """
+    if "\t" in text:
+        # libyaml reads a tab after 'key:' as YAML 1.2 allows; ruamel refuses it. Edits go
+        # through ruamel, so a file with tabs is read (and judged) by ruamel alone.
+        raise NeedsRoundTrip
     builder = _Builder(label)
     value = builder.build(text)
     return Document(value, builder.key_lines, builder.item_lines, builder.text_keys_only)
