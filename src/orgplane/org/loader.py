@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from orgplane.errors import OrgFileError, Problem
+from orgplane.files import remove_stale_temporaries
 from orgplane.org.checks import check_references
 from orgplane.org.document import MAX_DEPTH, NeedsRoundTrip, read_document
 from orgplane.org.locate import Locator, RoundTripLocator, did_you_mean, to_plain
@@ -42,7 +43,8 @@ def load_org(path: str | Path) -> Org:
     """Read and validate an org file; raise OrgFileError listing every problem with its line.
 
     The file is read with the fast loader (libyaml); it must be at most MAX_FILE_BYTES, in
-    UTF-8 (or UTF-16/32 with a byte-order mark, as YAML allows).
+    UTF-8 (or UTF-16/32 with a byte-order mark, as YAML allows). Temporary files of edits
+    killed before their rename are removed.
     """
     path = Path(path)
     try:
@@ -58,6 +60,7 @@ def load_org(path: str | Path) -> Org:
         ) from None
     except OSError as exc:
         raise OrgFileError([Problem(str(path), 0, f"cannot read the org file: {exc}")]) from None
+    remove_stale_temporaries(path)  # what an edit killed before its rename left behind
     if len(data) > MAX_FILE_BYTES:
         raise OrgFileError(
             [
