@@ -157,12 +157,17 @@ class _Builder:
         document: Any = None
         documents = 0
         plain: dict[str, Any] = {}  # plain scalar text -> its value, built once
+        open_anchors: set[str] = set()  # anchors of the containers being built
         scalar_event = yaml.ScalarEvent
         get_event = loader.get_event
         try:
             while True:
                 try:
                     event: Any = get_event()
+                except yaml.MarkedYAMLError as exc:
+                    if exc.problem and "nesting depth" in exc.problem and exc.problem_mark:
+                        raise self.too_deep(exc.problem_mark.line + 1) from None
+                    raise NeedsRoundTrip from None  # ruamel's message for a syntax error
                 except yaml.YAMLError:
                     raise NeedsRoundTrip from None
                 kind = type(event)
@@ -198,11 +203,9 @@ class _Builder:
                     if event.tag not in _CONTAINER_TAGS:
                         raise self.tag_refused(event.tag, line)
                     if len(stack) >= MAX_DEPTH:
-                        raise self.refuse(
-                            line,
-                            f"YAML nested deeper than {MAX_DEPTH} levels; "
-                            "an org file needs only a few, so flatten this part",
-                        )
+                        raise self.too_deep(line)
+                    if event.anchor is not None:
+                        open_anchors.add(event.anchor)
                     self.nodes += 1
                     anchor_counts.append(self.nodes)
                     if kind is yaml.MappingStartEvent:
@@ -218,6 +221,7 @@ class _Builder:
                     else:
                         self.item_lines[id(frame.value)] = frame.lines
                     if frame.anchor is not None:
+                        open_anchors.discard(frame.anchor)
                         size = self.nodes - started + 1
                         self.anchors[frame.anchor] = (frame.value, frame.line, size)
                     if not stack:
@@ -225,6 +229,12 @@ class _Builder:
                     else:
                         self.add(stack[-1], frame.value, frame.line)
                 elif kind is yaml.AliasEvent:
+                    if event.anchor in open_anchors:
+                        raise self.refuse(
+                            line,
+                            f"YAML alias *{event.anchor} is inside the node it names, a loop; "
+                            "write the repeated part out instead",
+                        )
                     if event.anchor not in self.anchors:
                         raise NeedsRoundTrip  # ruamel names the undefined alias
                     value, first_line, size = self.anchors[event.anchor]
@@ -248,6 +258,13 @@ class _Builder:
                     return document
         finally:
             loader.dispose()
+
+    def too_deep(self, line: int) -> OrgFileError:
+        return self.refuse(
+            line,
+            f"YAML nested deeper than {MAX_DEPTH} levels; "
+            "an org file needs only a few, so flatten this part",
+        )
 
     def tag_refused(self, tag: str, line: int) -> OrgFileError:
         shown = tag.replace(_CORE, "!!")
@@ -400,10 +417,10 @@ def read_document(text: str, label: str) -> Document:
     Raises OrgFileError (with ``label`` and a line) for input too deep or too alias-heavy to
     build, and NeedsRoundTrip when ruamel must read the text (its messages, rare constructs).
     """
+    builder = _Builder(label)
+    value = builder.build(text)  # first, so that depth and aliases are bounded before ruamel
     if "\t" in text:
         # libyaml reads a tab after 'key:' as YAML 1.2 allows; ruamel refuses it. Edits go
         # through ruamel, so a file with tabs is read (and judged) by ruamel alone.
         raise NeedsRoundTrip
-    builder = _Builder(label)
-    value = builder.build(text)
     return Document(value, builder.key_lines, builder.item_lines, builder.text_keys_only)

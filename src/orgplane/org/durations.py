@@ -17,15 +17,16 @@ DURATION_HINT = "write a number and a unit (s, m, h, d, w), e.g. 18h, 30m, 7d or
 def parse_duration(text: str) -> timedelta:
     """Parse ``18h``-style text into a positive timedelta; raise ValueError naming the fix."""
     cleaned = text.strip().lower().replace(" ", "")
+    shown = repr(text) if len(text) <= 40 else repr(f"{text[:30]}...")
     if not _WHOLE.match(cleaned):
-        raise ValueError(f"malformed duration {text!r}: {DURATION_HINT}")
+        raise ValueError(f"malformed duration {shown}: {DURATION_HINT}")
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(cleaned))
     if seconds <= 0:
-        raise ValueError(f"duration {text!r} must be longer than zero: {DURATION_HINT}")
+        raise ValueError(f"duration {shown} must be longer than zero: {DURATION_HINT}")
     try:
         return timedelta(seconds=seconds)
     except OverflowError:  # '99999999999d' is past what a timedelta holds
-        raise ValueError(f"duration {text!r} is too long: {DURATION_HINT}") from None
+        raise ValueError(f"duration {shown} is too long: {DURATION_HINT}") from None
 
 
 def format_duration(value: timedelta) -> str:

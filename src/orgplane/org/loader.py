@@ -20,7 +20,7 @@ from orgplane.errors import OrgFileError, Problem
 from orgplane.files import remove_stale_temporaries
 from orgplane.org.checks import check_references
 from orgplane.org.document import MAX_DEPTH, NeedsRoundTrip, read_document
-from orgplane.org.locate import Locator, RoundTripLocator, did_you_mean, to_plain
+from orgplane.org.locate import Locator, RoundTripLocator, did_you_mean, shown, to_plain
 from orgplane.org.models import ID_HINT, ID_PATTERN, SECTIONS, Declared, Org
 
 TOP_LEVEL = ["name", "timezone", *SECTIONS]
@@ -134,7 +134,7 @@ def _validate(
                 Problem(
                     label,
                     locator.line(key),
-                    f"unknown top-level key {key!r}{did_you_mean(str(key), TOP_LEVEL)}",
+                    f"unknown top-level key {shown(key)}{did_you_mean(str(key), TOP_LEVEL)}",
                 )
             )
     name = document.get("name")
@@ -164,6 +164,7 @@ def _validate(
 def _parse_yaml(text: str, label: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.reader import ReaderError
 
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
@@ -173,11 +174,36 @@ def _parse_yaml(text: str, label: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = (exc.problem or exc.context or "invalid YAML").strip()
+        fix = "fix the indentation or quoting"
+        if "another document" in what:
+            what, fix = "a second document starts here", "an org file is one YAML document"
+        raise OrgFileError([Problem(label, line, f"YAML syntax: {what}; {fix}")]) from None
+    except ReaderError as exc:  # a character YAML does not allow (NUL, a control character)
+        line = text[: exc.position].count("\n") + 1
         raise OrgFileError(
-            [Problem(label, line, f"YAML syntax: {what}; fix the indentation or quoting")]
+            [
+                Problem(
+                    label,
+                    line,
+                    f"YAML syntax: character {exc.character!r} is not allowed in YAML; "
+                    "remove it (or save the file as UTF-8 text)",
+                )
+            ]
+        ) from None
+    except RecursionError:
+        raise OrgFileError(
+            [
+                Problem(
+                    label,
+                    1,
+                    f"YAML nested deeper than {MAX_DEPTH} levels; "
+                    "an org file needs only a few, so flatten this part",
+                )
+            ]
         ) from None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate anchors)
-        raise OrgFileError([Problem(label, 1, f"YAML syntax: {exc}")]) from None
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise OrgFileError([Problem(label, 1, f"YAML syntax: {first_line}")]) from None
 
 
 _MAX_NODES = 1_000_000
@@ -234,7 +260,7 @@ def _load_section(
                 Problem(
                     label,
                     locator.line(*where),
-                    f"{section}: {item_id!r} is not a valid id: {ID_HINT}",
+                    f"{section}: {shown(item_id)} is not a valid id: {ID_HINT}",
                 )
             )
             continue
@@ -301,19 +327,21 @@ def _problem_from(
     if kind == "extra_forbidden":
         key = str(loc[-1])
         known = _fields_at(model, loc[:-1])
-        message = f"unknown key {key!r}{did_you_mean(key, known)}"
+        message = f"unknown key {shown(key)}{did_you_mean(key, known)}"
         place = ".".join(str(p) for p in (*where, *loc[:-1]))
     elif kind == "missing":
         message = f"missing required key {loc[-1]!r}"
         place = ".".join(str(p) for p in (*where, *loc[:-1]))
     elif kind == "string_pattern_mismatch":
-        message = f"{error['input']!r} is not a valid id: {ID_HINT}"
+        message = f"{shown(error['input'])} is not a valid id: {ID_HINT}"
     elif kind == "literal_error":
-        message = f"{error['input']!r} is not allowed: {error['msg'][0].lower()}{error['msg'][1:]}"
+        message = (
+            f"{shown(error['input'])} is not allowed: {error['msg'][0].lower()}{error['msg'][1:]}"
+        )
     else:
         message = error["msg"].removeprefix("Value error, ")
         if kind not in ("value_error", "assertion_error"):
-            message = f"{message[0].lower()}{message[1:]} (got {error['input']!r})"
+            message = f"{message[0].lower()}{message[1:]} (got {shown(error['input'])})"
     return Problem(label, line, f"{place}: {message}")
 
 

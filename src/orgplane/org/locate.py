@@ -88,9 +88,16 @@ def to_plain(node: Any) -> Any:
     return node
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters: a problem stays one short
+    line even when the file holds a megabyte where a word was expected."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"
+
+
 def did_you_mean(word: str, choices: list[str]) -> str:
     """A suffix suggesting the closest known name, or listing the names when none is close."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word[:100], choices, n=1, cutoff=0.6)
     if close:
         return f"; did you mean {close[0]!r}?"
     return f"; expected one of: {', '.join(choices)}" if choices else ""
