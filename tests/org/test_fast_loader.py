@@ -103,7 +103,7 @@ def test_merge_keys_read_as_ruamel_reads_them_with_lines() -> None:
 @given(
     st.sampled_from([EXAMPLE, GENERATED]),
     st.lists(
-        st.tuples(st.floats(0, 1), st.sampled_from(JUNK) | st.text(max_size=4)),
+        st.tuples(st.floats(0, 1), st.sampled_from(JUNK) | st.text(max_size=4) | st.characters()),
         min_size=1,
         max_size=3,
     ),

@@ -363,6 +363,7 @@ class _Builder:
                         frame.lines[key] = source_lines.get(key, (line, line))
 
 
+_RUAMEL_JUDGES = re.compile("[\t\x85\u2028\u2029]")
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _DOTTED = re.compile(r"[-+]?[0-9]+\.[0-9]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -419,8 +420,8 @@ def read_document(text: str, label: str) -> Document:
     """
     builder = _Builder(label)
     value = builder.build(text)  # first, so that depth and aliases are bounded before ruamel
-    if "\t" in text:
-        # libyaml reads a tab after 'key:' as YAML 1.2 allows; ruamel refuses it. Edits go
-        # through ruamel, so a file with tabs is read (and judged) by ruamel alone.
+    if _RUAMEL_JUDGES.search(text):
+        # libyaml reads a tab after 'key:' as YAML 1.2 allows, and NEL or U+2028 as YAML 1.1
+        # line breaks; ruamel differs. Edits go through ruamel, so it judges such files.
         raise NeedsRoundTrip
     return Document(value, builder.key_lines, builder.item_lines, builder.text_keys_only)
