@@ -7,7 +7,7 @@ from typing import Any
 
 from bench.org_generator import generate_org_yaml
 
-from orgplane.org.chart import chart_data
+from orgplane.org.chart import chart_data, chart_lines
 from orgplane.org.loader import load_org, parse_org
 from orgplane.org.models import Org, Seat
 
@@ -75,3 +75,35 @@ def test_seats_in_a_cycle_built_in_code_are_left_out_rather_than_looping() -> No
     }
     data = chart_data(Org(name="loop", seats=seats))
     assert [n["id"] for n in walk(data["seats"])] == ["c"]
+
+
+def test_chart_lines_draw_the_tree_with_guides() -> None:
+    lines = chart_lines(chart_data(load_org(EXAMPLE)))
+    assert lines[0] == "Sneeze It"
+    assert lines[1] == "└── ceo Founder and CEO (human, David Steel)"
+    assert lines[2] == "    ├── capabilities: outreach-approval, strategy"
+    assert "    ├── coo Chief operating officer (human, Bogdan)" in lines
+    assert any(
+        line.endswith(
+            "output dash-analysis critical, coverage defined (radar: skip_and_flag, "
+            "dan: use_last_good)"
+        )
+        for line in lines
+    )
+    assert any(
+        "jeff Data integrity (agent, Jeff, owner coo) retired; pacing-monitor -> dash" in line
+        for line in lines
+    )
+    org = load_org(EXAMPLE)
+    capability_lines = sum(1 for seat in org.seats.values() if seat.capabilities)
+    assert len(lines) == 1 + len(org.seats) + capability_lines + len(org.outputs)
+
+
+def test_chart_lines_of_a_reporting_line_thousands_long() -> None:
+    seats = {
+        f"s{i}": Seat(id=f"s{i}", title="t", kind="human", reports_to=f"s{i - 1}" if i else None)
+        for i in range(5000)
+    }
+    lines = chart_lines(chart_data(Org(name="deep", seats=seats)))
+    assert len(lines) == 5001
+    assert lines[-1] == " " * 4 * 4999 + "└── s4999 t (human)"

@@ -100,3 +100,56 @@ def chart_data(org: Org) -> dict[str, Any]:
             "critical_outputs_covered": sum(1 for o in critical if index.has_coverage(o)),
         },
     }
+
+
+def chart_lines(data: dict[str, Any]) -> list[str]:
+    """The chart of :func:`chart_data` as plain text lines with tree guides (``├──``), the same
+    labels ``orgplane chart`` draws; built without recursion, and fast to print (no markup,
+    one line per seat, capability list and output) however large or deep the org."""
+    lines = [str(data["org"])]
+    pending: list[tuple[dict[str, Any], str, bool]] = [
+        (seat, "", index == len(data["seats"]) - 1)
+        for index, seat in reversed(list(enumerate(data["seats"])))
+    ]
+    while pending:
+        seat, prefix, last = pending.pop()
+        lines.append(f"{prefix}{'└── ' if last else '├── '}{_seat_label(seat)}")
+        inner = prefix + ("    " if last else "│   ")
+        leaves = []
+        if seat["capabilities"]:
+            leaves.append(f"capabilities: {', '.join(seat['capabilities'])}")
+        leaves.extend(_output_label(output) for output in seat["outputs"])
+        reports = seat["reports"]
+        for index, leaf in enumerate(leaves):
+            end = index == len(leaves) - 1 and not reports
+            lines.append(f"{inner}{'└── ' if end else '├── '}{leaf}")
+        pending.extend(
+            (child, inner, index == len(reports) - 1)
+            for index, child in reversed(list(enumerate(reports)))
+        )
+    return lines
+
+
+def _seat_label(seat: dict[str, Any]) -> str:
+    label = f"{seat['id']} {seat['title']} ({seat['kind']}"
+    if seat["holder"]:
+        label += f", {seat['holder']}"
+    if seat["owner"]:
+        label += f", owner {seat['owner']}"
+    label += ")"
+    if seat["status"] == "retired":
+        moved = ", ".join(f"{c} -> {s}" for c, s in seat["redistributed"].items())
+        label += f" retired; {moved}"
+    return label
+
+
+def _output_label(output: dict[str, Any]) -> str:
+    mark = ""
+    if output["critical"]:
+        mark = (
+            " critical, coverage defined"
+            if output["has_coverage"]
+            else " critical, NO coverage protocol"
+        )
+    readers = ", ".join(f"{c}: {p}" for c, p in output["consumers"].items()) or "nobody reads it"
+    return f"output {output['id']}{mark} ({readers})"

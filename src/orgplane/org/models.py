@@ -12,7 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from croniter import croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -41,6 +40,8 @@ def _duration(value: Any) -> Any:
 
 @lru_cache(maxsize=4096)  # croniter parses each expression in full; an org repeats a few
 def _valid_cron(value: str) -> bool:
+    from croniter import croniter  # imported when an org has a schedule, not by every command
+
     return bool(croniter.is_valid(value))
 
 
