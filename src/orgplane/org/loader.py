@@ -6,9 +6,11 @@ Every problem found is reported in one :class:`OrgFileError`, each as ``file:lin
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import types
 import typing
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -44,7 +46,8 @@ def load_org(path: str | Path) -> Org:
 
     The file is read with the fast loader (libyaml); it must be at most MAX_FILE_BYTES, in
     UTF-8 (or UTF-16/32 with a byte-order mark, as YAML allows). Temporary files of edits
-    killed before their rename are removed.
+    killed before their rename are removed. Loading a file whose bytes have not changed since
+    a recent load returns that Org again without parsing.
     """
     path = Path(path)
     try:
@@ -72,7 +75,22 @@ def load_org(path: str | Path) -> Org:
                 )
             ]
         )
-    return parse_org(_decode(data, str(path)), path)
+    key = (str(path), hashlib.blake2b(data, digest_size=16).digest())
+    cached = _RECENT.get(key)
+    if cached is not None:  # the same bytes at the same path: the same (immutable) Org
+        _RECENT.move_to_end(key)
+        return cached
+    org = parse_org(_decode(data, str(path)), path)
+    _RECENT[key] = org
+    while len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+    return org
+
+
+# The orgs last loaded, by path and content digest: a watcher that reloads an unchanged file
+# every pass pays a read and a hash, not a parse. Only valid orgs are kept.
+_RECENT: OrderedDict[tuple[str, bytes], Org] = OrderedDict()
+_RECENT_SIZE = 8
 
 
 def _decode(data: bytes, label: str) -> str:
