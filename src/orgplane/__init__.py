@@ -2,15 +2,19 @@
 
 The Python API a newcomer needs lives here::
 
-    from orgplane import Session
-    from orgplane.service import runs, watch
+    from orgplane import load_org, open_store, sync_org
 
-    with Session.open("org.yaml") as session:   # SQLite beside the org file unless db= is given
-        print(watch.check(session).ok)
-        print(runs.list_runs(session).runs)
+    org = load_org("org.yaml")
+    store = open_store(org_path=org.source)  # ORGPLANE_DB, or SQLite beside the org file
+    report = sync_org(store, org)            # the declared org, recorded in the store
+    print(org.name, len(org.seats), "seats")
+    store.dispose()
 
-and, one level down, the core: ``load_org(path)`` and ``open_store(url)``.
-Names are imported on first use, so ``import orgplane`` (and ``orgplane --help``) stays cheap.
+Every command of the CLI is one function of :mod:`orgplane.service`, over a
+``orgplane.Session`` (the org and the store of one use case); see the README's Python API.
+
+Each name is imported on first use, so ``import orgplane.org.loader`` (or a command that never
+opens the store) does not pay for SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -24,18 +28,20 @@ if TYPE_CHECKING:
     from orgplane.org.models import Org
     from orgplane.service.session import Session
     from orgplane.store.engine import Store, open_store
+    from orgplane.store.sync import sync_org
 
-_WHERE = {
+_HOMES = {
+    "Org": "orgplane.org.models",
     "OrgFileError": "orgplane.errors",
     "OrgplaneError": "orgplane.errors",
     "Problem": "orgplane.errors",
+    "Session": "orgplane.service.session",
+    "Store": "orgplane.store.engine",
     "StoreError": "orgplane.errors",
     "UsageError": "orgplane.errors",
     "load_org": "orgplane.org.loader",
-    "Org": "orgplane.org.models",
-    "Session": "orgplane.service.session",
-    "Store": "orgplane.store.engine",
     "open_store": "orgplane.store.engine",
+    "sync_org": "orgplane.store.sync",
 }
 
 __all__ = [
@@ -49,10 +55,15 @@ __all__ = [
     "UsageError",
     "load_org",
     "open_store",
+    "sync_org",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'orgplane' has no attribute {name!r}")
+    """``orgplane.load_org`` and the rest, imported from their modules when first asked for."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'orgplane' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value
+    return value

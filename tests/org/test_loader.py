@@ -289,3 +289,29 @@ def test_a_key_that_looks_like_a_validator_name_is_still_named(tmp_path: Path) -
     assert len(problems) == 1
     assert "unknown key 's[ops]'" in problems[0]
     assert problems[0].startswith(f"{path}:{line_of(path, 's[ops]')}: ")
+
+
+def test_an_unchanged_file_is_not_parsed_again_and_a_changed_one_is(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE)
+    first = load_org(path)
+    assert load_org(path) is first  # same bytes: the same immutable Org, no parse
+    path.write_text(BASE.replace("name: Test Org", "name: Renamed Org"))
+    assert load_org(path).name == "Renamed Org"
+    path.write_text(BASE.replace("kind: human", "kind: robot"))
+    with pytest.raises(OrgFileError):
+        load_org(path)  # problems are never cached
+    path.write_text(BASE)
+    assert load_org(path) == first
+
+
+def test_retention_is_a_top_level_setting_checked_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "org.yaml"
+    base = "name: X\ntimezone: Mars/Base\nretention: {}\nseats:\n  a: {{title: A, kind: human}}\n"
+    path.write_text(base.format("2d"))
+    with pytest.raises(OrgFileError) as caught:
+        load_org(path)
+    lines = {p.line: p.message for p in caught.value.problems}
+    assert "shorter than the 8d" in lines[3] and lines[3].startswith("retention 2d")
+    assert "Mars/Base" in lines[2]  # the other settings are still checked in the same pass
+    path.write_text(base.format("30d").replace("Mars/Base", "UTC"))
+    assert load_org(path).retention.days == 30

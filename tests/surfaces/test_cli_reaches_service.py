@@ -42,6 +42,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "heartbeat": ["heartbeat", "tally-push", "--start"],
     "metric push": ["metric", "push", "leads-booked", "7"],
     "scorecard": ["scorecard"],
+    "prune": ["prune"],
     "demo": ["demo", "--keep", "{dir}/not-empty"],  # refused before any work: see test_demo
 }
 

@@ -96,28 +96,35 @@ class _Checker:
                 )
 
     def check_cycles(self) -> None:
-        reported: set[frozenset[str]] = set()
+        # Each seat is walked once: a walk stops at a seat an earlier walk finished, so a
+        # reporting line thousands of seats long costs linear time, not quadratic.
+        finished: set[str] = set()
         for start in self.org.seats:
-            path = [start]
-            current = self.org.seats[start].reports_to
-            while current and current in self.org.seats:
-                if current in path:
-                    cycle = path[path.index(current) :]
-                    key = frozenset(cycle)
-                    if key not in reported:
-                        reported.add(key)
-                        first = min(cycle)
-                        ring = " -> ".join(
-                            [*cycle[cycle.index(first) :], *cycle[: cycle.index(first)], first]
-                        )
-                        self.add(
-                            ("seats", first, "reports_to"),
-                            f"reporting cycle {ring}; one of these seats must report to a seat "
-                            "outside the cycle (or to nobody, at the top)",
-                        )
+            path: list[str] = []
+            on_path: dict[str, int] = {}
+            current: str | None = start
+            while current and current in self.org.seats and current not in finished:
+                if current in on_path:
+                    self.report_cycle(path[on_path[current] :])
                     break
+                on_path[current] = len(path)
                 path.append(current)
                 current = self.org.seats[current].reports_to
+            finished.update(path)
+
+    def report_cycle(self, cycle: list[str]) -> None:
+        first = min(cycle)
+        ordered = [*cycle[cycle.index(first) :], *cycle[: cycle.index(first)], first]
+        if len(ordered) > 8:  # a ring of thousands is named by its ends and its length
+            ordered = [*ordered[:4], "...", *ordered[-3:]]
+            size = f" ({len(cycle)} seats)"
+        else:
+            size = ""
+        self.add(
+            ("seats", first, "reports_to"),
+            f"reporting cycle {' -> '.join(ordered)}{size}; one of these seats must report to a "
+            "seat outside the cycle (or to nobody, at the top)",
+        )
 
     def check_owners(self) -> None:
         for seat in self.org.seats.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
@@ -13,16 +14,18 @@ _LONGEST = 100 * 365 * 86400
 DURATION_HINT = "write a number and a unit (s, m, h, d, w), e.g. 18h, 30m, 7d or 1h30m"
 
 
+@lru_cache(maxsize=4096)  # an org of thousands of outputs repeats a handful of durations
 def parse_duration(text: str) -> timedelta:
     """Parse ``18h``-style text into a positive timedelta; raise ValueError naming the fix."""
     cleaned = text.strip().lower().replace(" ", "")
+    shown = repr(text) if len(text) <= 40 else repr(f"{text[:30]}...")
     if not _WHOLE.match(cleaned):
-        raise ValueError(f"malformed duration {text!r}: {DURATION_HINT}")
+        raise ValueError(f"malformed duration {shown}: {DURATION_HINT}")
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(cleaned))
     if seconds <= 0:
-        raise ValueError(f"duration {text!r} must be longer than zero: {DURATION_HINT}")
+        raise ValueError(f"duration {shown} must be longer than zero: {DURATION_HINT}")
     if seconds > _LONGEST:  # also keeps timedelta() from overflowing on 99999999999999999999d
-        raise ValueError(f"duration {text!r} is longer than 100 years: {DURATION_HINT}")
+        raise ValueError(f"duration {shown} is longer than 100 years: {DURATION_HINT}")
     return timedelta(seconds=seconds)
 
 

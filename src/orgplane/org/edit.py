@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from orgplane.errors import UsageError
 from orgplane.files import write_atomically
-from orgplane.org.loader import parse_org
+from orgplane.org.loader import load_org, parse_org
 from orgplane.org.models import HandledError, Org
 
 
@@ -32,8 +32,10 @@ def _yaml() -> YAML:
 def edit_org_file(path: Path, mutate: Callable[[CommentedMap], None]) -> Org:
     """Apply ``mutate`` to the document at ``path``; write it back only if the result is valid.
 
-    Returns the validated org as now written. Raises OrgFileError (file untouched) otherwise.
+    Returns the validated org as now written. Raises OrgFileError (file untouched) otherwise,
+    also when the file as it stands has problems (so ruamel never meets a broken file raw).
     """
+    load_org(path)
     yaml = _yaml()
     document = yaml.load(path.read_text(encoding="utf-8"))
     mutate(document)

@@ -6,32 +6,54 @@ Every problem found is reported in one :class:`OrgFileError`, each as ``file:lin
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import types
 import typing
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import MarkedYAMLError
 
 from orgplane.errors import OrgFileError, Problem
+from orgplane.files import remove_stale_temporaries
 from orgplane.org.checks import check_references
-from orgplane.org.locate import Locator, did_you_mean, to_plain
+from orgplane.org.document import MAX_DEPTH, NeedsRoundTrip, read_document
+from orgplane.org.locate import Locator, RoundTripLocator, did_you_mean, shown, to_plain
 from orgplane.org.models import ID_HINT, ID_PATTERN, SECTIONS, Declared, Org
 
-TOP_LEVEL = ["name", "timezone", *SECTIONS]
+SETTINGS = ["timezone", "retention"]  # top-level scalars, each validated by Org's own field
+TOP_LEVEL = ["name", *SETTINGS, *SECTIONS]
 _VALIDATOR_TAG = re.compile(r"^[a-z][a-z-]*\[.*\]$")
 
 
+MAX_FILE_BYTES = 16 * 1024 * 1024
+"""An org file larger than this is refused before it is parsed (a 3,000-seat org is ~2.5 MB)."""
+
+_BOMS = [
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xfe\xff", "utf-16"),
+    (b"\xff\xfe", "utf-16"),
+]
+
+
 def load_org(path: str | Path) -> Org:
-    """Read and validate an org file; raise OrgFileError listing every problem with its line."""
+    """Read and validate an org file; raise OrgFileError listing every problem with its line.
+
+    The file is read with the fast loader (libyaml); it must be at most MAX_FILE_BYTES, in
+    UTF-8 (or UTF-16/32 with a byte-order mark, as YAML allows). Temporary files of edits
+    killed before their rename are removed. Loading a file whose bytes have not changed since
+    a recent load returns that Org again without parsing.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise OrgFileError(
             [
@@ -40,19 +62,88 @@ def load_org(path: str | Path) -> Org:
                 )
             ]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise OrgFileError([Problem(str(path), 0, f"cannot read the org file: {exc}")]) from None
-    return parse_org(text, path)
+    remove_stale_temporaries(path)  # what an edit killed before its rename left behind
+    if len(data) > MAX_FILE_BYTES:
+        raise OrgFileError(
+            [
+                Problem(
+                    str(path),
+                    1,
+                    f"the org file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; "
+                    "an org of thousands of seats takes a few MB, so this is not an org file",
+                )
+            ]
+        )
+    key = (str(path), hashlib.blake2b(data, digest_size=16).digest())
+    cached = _RECENT.get(key)
+    if cached is not None:  # the same bytes at the same path: the same (immutable) Org
+        _RECENT.move_to_end(key)
+        return cached
+    org = parse_org(_decode(data, str(path)), path)
+    _RECENT[key] = org
+    while len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+    return org
 
 
-def parse_org(text: str, path: Path) -> Org:
-    """Validate org-file text that claims to come from ``path`` (used for edits before writing)."""
+# The orgs last loaded, by path and content digest: a watcher that reloads an unchanged file
+# every pass pays a read and a hash, not a parse. Only valid orgs are kept.
+_RECENT: OrderedDict[tuple[str, bytes], Org] = OrderedDict()
+_RECENT_SIZE = 8
+
+
+def _decode(data: bytes, label: str) -> str:
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise OrgFileError(
+            [
+                Problem(
+                    label,
+                    line,
+                    f"the org file is not valid {encoding.upper().removesuffix('-SIG')} "
+                    f"(byte {exc.start}); save it as UTF-8",
+                )
+            ]
+        ) from None
+
+
+def parse_org(text: str, path: Path, *, round_trip: bool = False) -> Org:
+    """Validate org-file text that claims to come from ``path`` (used for edits before writing).
+
+    The text is read by the fast loader, or by ruamel.yaml when ``round_trip`` is set or the
+    text needs it (a syntax error, a duplicate key: ruamel's messages); both give the same Org
+    or the same problems.
+    """
     label = str(path)
+    try:
+        # Also before ruamel: the same bounds (depth, aliases) and refusals (tags) on both paths.
+        read = read_document(text, label)
+    except NeedsRoundTrip:
+        pass
+    else:
+        if not round_trip:
+            locator = Locator(read.value, read.key_lines, read.item_lines)
+            plain = _as_is if read.text_keys_only else to_plain
+            return _validate(read.value, locator, label, path, plain)
     document = _parse_yaml(text, label)
-    locator = Locator(document)
-    problems: list[Problem] = []
+    _check_size(document, label)
+    return _validate(document, RoundTripLocator(document), label, path, to_plain)
 
-    if not isinstance(document, CommentedMap):
+
+def _as_is(node: Any) -> Any:
+    return node
+
+
+def _validate(
+    document: Any, locator: Locator, label: str, path: Path, plain: Callable[[Any], Any]
+) -> Org:
+    problems: list[Problem] = []
+    if not isinstance(document, dict):
         raise OrgFileError(
             [Problem(label, 1, "the org file must be a mapping with 'name' and 'seats'")]
         )
@@ -63,7 +154,7 @@ def parse_org(text: str, path: Path) -> Org:
                 Problem(
                     label,
                     locator.line(key),
-                    f"unknown top-level key {key!r}{did_you_mean(str(key), TOP_LEVEL)}",
+                    f"unknown top-level key {shown(key)}{did_you_mean(str(key), TOP_LEVEL)}",
                 )
             )
     name = document.get("name")
@@ -74,12 +165,23 @@ def parse_org(text: str, path: Path) -> Org:
 
     sections: dict[str, dict[str, Declared]] = {}
     for section, model in SECTIONS.items():
-        sections[section] = _load_section(document, section, model, locator, label, problems)
+        sections[section] = _load_section(document, section, model, locator, label, problems, plain)
 
     org_fields: dict[str, Any] = {"name": name if isinstance(name, str) else "?", **sections}
-    if "timezone" in document:
-        org_fields["timezone"] = document["timezone"]
-    org = Org.model_validate({**org_fields, "source": path})
+    org_fields.update({key: plain(document[key]) for key in SETTINGS if key in document})
+    try:
+        org = Org.model_validate({**org_fields, "source": path})
+    except ValidationError as exc:  # only a setting can fail here: sections were checked above
+        bad = set()
+        for error in exc.errors():
+            key = str(error["loc"][0]) if error["loc"] else "name"
+            bad.add(key)
+            reason = _reason(error)
+            said = reason if reason.startswith(key) else f"{key}: {reason}"
+            problems.append(Problem(label, locator.line(key), said))
+        # Go on without the bad settings, so the references are checked in the same pass.
+        kept = {k: v for k, v in org_fields.items() if k not in bad or k in sections}
+        org = Org.model_validate({**kept, "source": path})
     raw_ids = {
         s: set(document.get(s) or {}) if isinstance(document.get(s), dict) else set()
         for s in SECTIONS
@@ -90,7 +192,16 @@ def parse_org(text: str, path: Path) -> Org:
     return org
 
 
+def _reason(error: Any) -> str:
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
+
+
 def _parse_yaml(text: str, label: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.reader import ReaderError
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -99,20 +210,73 @@ def _parse_yaml(text: str, label: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = (exc.problem or exc.context or "invalid YAML").strip()
+        fix = "fix the indentation or quoting"
+        if "another document" in what:
+            what, fix = "a second document starts here", "an org file is one YAML document"
+        raise OrgFileError([Problem(label, line, f"YAML syntax: {what}; {fix}")]) from None
+    except ReaderError as exc:  # a character YAML does not allow (NUL, a control character)
+        line = text[: exc.position].count("\n") + 1
         raise OrgFileError(
-            [Problem(label, line, f"YAML syntax: {what}; fix the indentation or quoting")]
+            [
+                Problem(
+                    label,
+                    line,
+                    f"YAML syntax: character {exc.character!r} is not allowed in YAML; "
+                    "remove it (or save the file as UTF-8 text)",
+                )
+            ]
+        ) from None
+    except RecursionError:
+        raise OrgFileError(
+            [
+                Problem(
+                    label,
+                    1,
+                    f"YAML nested deeper than {MAX_DEPTH} levels; "
+                    "an org file needs only a few, so flatten this part",
+                )
+            ]
         ) from None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. duplicate anchors)
-        raise OrgFileError([Problem(label, 1, f"YAML syntax: {exc}")]) from None
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise OrgFileError([Problem(label, 1, f"YAML syntax: {first_line}")]) from None
+
+
+_MAX_NODES = 1_000_000
+
+
+def _check_size(document: Any, label: str) -> None:
+    """Refuse a ruamel document whose aliases expand (or loop) past what validation can walk."""
+    seen = 0
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > _MAX_NODES or depth > MAX_DEPTH:
+            raise OrgFileError(
+                [
+                    Problem(
+                        label,
+                        1,
+                        f"YAML nested deeper than {MAX_DEPTH} levels or aliased into more than "
+                        f"{_MAX_NODES} nodes; write the repeated part out instead",
+                    )
+                ]
+            )
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
 
 
 def _load_section(
-    document: CommentedMap,
+    document: dict[str, Any],
     section: str,
     model: type[Declared],
     locator: Locator,
     label: str,
     problems: list[Problem],
+    plain: Callable[[Any], Any],
 ) -> dict[str, Declared]:
     raw = document.get(section)
     if raw is None:
@@ -132,7 +296,7 @@ def _load_section(
                 Problem(
                     label,
                     locator.line(*where),
-                    f"{section}: {item_id!r} is not a valid id: {ID_HINT}",
+                    f"{section}: {shown(item_id)} is not a valid id: {ID_HINT}",
                 )
             )
             continue
@@ -147,7 +311,7 @@ def _load_section(
                 )
             )
             continue
-        fields = to_plain(body)
+        fields = plain(body)
         if "id" in model.model_fields:
             if "id" in fields and fields["id"] != item_id:
                 problems.append(
@@ -158,7 +322,7 @@ def _load_section(
                     )
                 )
                 continue
-            fields["id"] = item_id
+            fields = {**fields, "id": item_id}  # a copy: the document stays as read
         try:
             loaded[item_id] = model.model_validate(fields)
         except ValidationError as exc:
@@ -199,19 +363,21 @@ def _problem_from(
     if kind == "extra_forbidden":
         key = str(loc[-1])
         known = _fields_at(model, loc[:-1])
-        message = f"unknown key {key!r}{did_you_mean(key, known)}"
+        message = f"unknown key {shown(key)}{did_you_mean(key, known)}"
         place = ".".join(str(p) for p in (*where, *loc[:-1]))
     elif kind == "missing":
         message = f"missing required key {loc[-1]!r}"
         place = ".".join(str(p) for p in (*where, *loc[:-1]))
     elif kind == "string_pattern_mismatch":
-        message = f"{error['input']!r} is not a valid id: {ID_HINT}"
+        message = f"{shown(error['input'])} is not a valid id: {ID_HINT}"
     elif kind == "literal_error":
-        message = f"{error['input']!r} is not allowed: {error['msg'][0].lower()}{error['msg'][1:]}"
+        message = (
+            f"{shown(error['input'])} is not allowed: {error['msg'][0].lower()}{error['msg'][1:]}"
+        )
     else:
         message = error["msg"].removeprefix("Value error, ")
         if kind not in ("value_error", "assertion_error"):
-            message = f"{message[0].lower()}{message[1:]} (got {error['input']!r})"
+            message = f"{message[0].lower()}{message[1:]} (got {shown(error['input'])})"
     return Problem(label, line, f"{place}: {message}")
 
 

@@ -8,10 +8,10 @@ so that every mistake in a file is reported in one pass.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from croniter import croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -38,8 +38,15 @@ def _duration(value: Any) -> Any:
     return parse_duration(value)
 
 
+@lru_cache(maxsize=4096)  # croniter parses each expression in full; an org repeats a few
+def _valid_cron(value: str) -> bool:
+    from croniter import croniter  # imported when an org has a schedule, not by every command
+
+    return bool(croniter.is_valid(value))
+
+
 def _cron(value: str) -> str:
-    if not croniter.is_valid(value):
+    if not _valid_cron(value):
         raise ValueError(
             f"malformed cron expression {value!r}: write five fields "
             "'minute hour day-of-month month day-of-week', e.g. '0 6,11,15,20 * * *'"

@@ -203,3 +203,35 @@ def _duration(text: str, option: str) -> Any:
     if value.total_seconds() <= 0:
         raise UsageError(f"{option} {text!r}: give a positive duration, e.g. 30s")
     return value
+
+
+class Pruned(Result):
+    """What a prune deleted, per table; history older than ``cutoff`` is gone."""
+
+    retention: str
+    cutoff: datetime
+    pings: int
+    metric_values: int
+    watch_transitions: int
+    publishes: int
+    total: int
+
+
+def prune(session: Session, *, now: datetime | None = None) -> Pruned:
+    """Delete history older than the org's ``retention`` (and publishes past the last few of
+    each output) in short transactions; never what a current status depends on."""
+    from orgplane.org.durations import format_duration
+    from orgplane.store.types import utcnow
+    from orgplane.watch.prune import prune as prune_history
+
+    org = session.org()
+    report = prune_history(session.store(), org, now or utcnow())
+    return Pruned(
+        retention=format_duration(org.retention),
+        cutoff=report.cutoff,
+        pings=report.pings,
+        metric_values=report.metric_values,
+        watch_transitions=report.watch_transitions,
+        publishes=report.publishes,
+        total=report.total,
+    )

@@ -61,11 +61,27 @@ def _register() -> None:
 _register()
 
 
+def _check_text(args: list[str]) -> None:
+    """Refuse an argument that is not text (bytes the locale could not decode, a lone surrogate):
+    nothing downstream could store or print it faithfully."""
+    from orgplane.errors import UsageError
+
+    for position, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+            raise UsageError(
+                f"argument {position} ({shown}) is not valid UTF-8 text; pass text in UTF-8"
+            ) from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning every error into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
+        _check_text(args)
         # Not standalone: usage errors come out as exceptions too, so they get our one line.
         code = app(args=args, prog_name="orgplane", standalone_mode=False)
     except BaseException as exc:

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from orgplane.surfaces.cli import app
 from orgplane.surfaces.cli.errors import EXIT_USAGE
-
-if TYPE_CHECKING:
-    from rich.tree import Tree
-
-    from orgplane.service.org import ChartSeat
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
@@ -59,52 +53,23 @@ def validate(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 @app.command()
 def chart(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Draw the reporting tree: kind, holder, owner, and coverage of each critical output."""
-    from rich.tree import Tree
+    import sys
 
+    from orgplane.org.chart import chart_lines
     from orgplane.service.org import chart as build_chart
-    from orgplane.surfaces.cli.output import console, emit_json, esc
+    from orgplane.surfaces.cli.output import emit_json
 
     data = build_chart(ctx.obj)
     if as_json:
         emit_json(data)
         return
-    tree = Tree(f"[bold]{esc(data.org)}[/bold]")
-    for seat in data.seats:
-        _add_seat(tree, seat)
-    console().print(tree)
+    # Plain lines, not a Rich tree: as fast for 3,000 seats as for 14, and never markup.
     s = data.summary
-    console().print(
+    lines = chart_lines(data.model_dump())
+    lines.append(
         f"{s.active_humans} people, {s.active_agents} agents, {s.retired} retired; "
         f"critical outputs with a coverage protocol: {s.critical_outputs_covered} of "
         f"{s.critical_outputs}"
     )
-
-
-def _add_seat(parent: Tree, seat: ChartSeat) -> None:
-    from orgplane.surfaces.cli.output import esc
-
-    kind = "[cyan]agent[/cyan]" if seat.kind == "agent" else "[magenta]human[/magenta]"
-    label = f"[bold]{esc(seat.id)}[/bold] {esc(seat.title)} ({kind}"
-    if seat.holder:
-        label += f", {esc(seat.holder)}"
-    if seat.owner:
-        label += f", owner {esc(seat.owner)}"
-    label += ")"
-    if seat.status == "retired":
-        moved = ", ".join(f"{esc(c)} -> {esc(s)}" for c, s in seat.redistributed.items())
-        label = f"[dim]{label} retired; {moved}[/dim]"
-    node = parent.add(label)
-    if seat.capabilities:
-        node.add(f"[dim]capabilities:[/dim] {esc(', '.join(seat.capabilities))}")
-    for output in seat.outputs:
-        mark = ""
-        if output.critical:
-            mark = (
-                " [green]critical, coverage defined[/green]"
-                if output.has_coverage
-                else " [red]critical, NO coverage protocol[/red]"
-            )
-        readers = ", ".join(f"{c}: {p}" for c, p in output.consumers.items()) or "nobody reads it"
-        node.add(f"[dim]output[/dim] {esc(output.id)}{mark} [dim]({esc(readers)})[/dim]")
-    for child in seat.reports:
-        _add_seat(node, child)
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()

@@ -27,6 +27,7 @@ JSON_RESULTS: dict[str, str] = {
     "checkpoint": "runs:RunView",
     "check": "watch:CheckResult",
     "publish": "watch:Published",
+    "prune": "watch:Pruned",
     "heartbeat": "watch:Heartbeat",
     "metric push": "watch:MetricPushed",
     "scorecard": "watch:Scorecard",

@@ -30,8 +30,15 @@ def _status(status: str) -> str:
     return f"[{colour}]{esc(status)}[/{colour}]"
 
 
+LISTED_IN_FULL = 50  # past this many findings, the table lists only the ones that are not ok
+
+
 @app.command()
-def check(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+def check(
+    ctx: typer.Context,
+    every: bool = typer.Option(False, "--all", help="List every finding, ok ones too."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """One pass over every output, schedule, metric and heartbeat. Exit 1 if anything is not fresh."""
     from orgplane.service.watch import check as check_pass
     from orgplane.surfaces.cli.output import console, emit_json
@@ -40,8 +47,16 @@ def check(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     if as_json:
         emit_json(report)
     else:
-        render_findings(report.findings, report.checked_at)
         bad = sum(1 for f in report.findings if not f.ok)
+        shown = report.findings
+        if not every and len(shown) > LISTED_IN_FULL:
+            shown = [f for f in shown if not f.ok]
+        if shown:
+            render_findings(shown, report.checked_at)
+        if len(shown) < len(report.findings):
+            console().print(
+                f"{len(report.findings) - len(shown)} ok findings not listed (--all lists them)"
+            )
         summary = ", ".join(f"{n} {s}" for s, n in sorted(report.counts.items()))
         verdict = "[green]all fresh[/green]" if report.ok else f"[red]{bad} not fresh[/red]"
         console().print(f"{verdict} ({summary})")
@@ -93,6 +108,26 @@ def watch(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     run_watcher(ctx.obj, interval)
+
+
+@app.command()
+def prune(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
+    """Delete history older than the org's retention (default 90d); the watcher also prunes a
+    little every pass. Never what a current status depends on."""
+    from orgplane.service.watch import prune as prune_history
+    from orgplane.surfaces.cli.output import console, emit_json, err_console
+
+    if as_json:
+        emit_json(prune_history(ctx.obj))
+        return
+    with err_console().status("pruning history ..."):
+        done = prune_history(ctx.obj)
+    console().print(
+        f"pruned {done.total} rows older than {done.retention} "
+        f"(before {done.cutoff.isoformat(timespec='seconds')}): {done.pings} pings, "
+        f"{done.metric_values} metric values, {done.watch_transitions} transitions, "
+        f"{done.publishes} publishes"
+    )
 
 
 @app.command()
