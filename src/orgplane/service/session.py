@@ -61,9 +61,10 @@ class Session:
             self._store = open_store(self.db, org_path=self.org_path)
             self._synced = False
         if not self._synced:
-            from orgplane.store.sync import ensure_synced
+            from orgplane.store.sync import ensure_synced_file
 
-            ensure_synced(self._store, self.org())
+            # An unchanged file costs a hash and one read: not even a parse of the org.
+            ensure_synced_file(self._store, self.org_path, self.org)
             self._synced = True
         return self._store
 

@@ -10,10 +10,11 @@ for errors the server raised, but a failed connection has none, so its message i
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import psycopg
 from sqlalchemy.exc import DBAPIError
 
 from orgplane.errors import (
@@ -26,8 +27,19 @@ from orgplane.errors import (
     StoreUnreachable,
 )
 
-DRIVER_ERRORS: tuple[type[Exception], ...] = (DBAPIError, sqlite3.Error, psycopg.Error)
-"""Every exception a database driver (or SQLAlchemy on its behalf) raises."""
+if TYPE_CHECKING:
+    import psycopg
+
+
+def driver_errors() -> tuple[type[Exception], ...]:
+    """Every exception a database driver (or SQLAlchemy on its behalf) can have raised by now.
+
+    psycopg's are among them once psycopg is imported (it is, by the first PostgreSQL
+    connection): a command on SQLite never pays for importing it.
+    """
+    loaded = sys.modules.get("psycopg")
+    return (DBAPIError, sqlite3.Error, loaded.Error) if loaded else (DBAPIError, sqlite3.Error)
+
 
 _FIX_URL = "check --db / ORGPLANE_DB"
 
@@ -61,7 +73,8 @@ def store_error(url: str, exc: BaseException) -> StoreError:
     reason = _first_line(orig)
     if isinstance(orig, sqlite3.Error):
         return _sqlite_error(url, orig, reason)
-    if isinstance(orig, psycopg.Error):
+    loaded = sys.modules.get("psycopg")
+    if loaded is not None and isinstance(orig, loaded.Error):
         return _postgres_error(url, orig, reason)
     return StoreError(f"database {url}: {reason}; {_FIX_URL}", url=url)
 
@@ -71,8 +84,10 @@ def wrap_driver_errors(url: str) -> Iterator[None]:
     """Re-raise any driver error met inside the block as the StoreError of its cause."""
     try:
         yield
-    except DRIVER_ERRORS as exc:
-        raise store_error(url, exc) from exc
+    except Exception as exc:
+        if isinstance(exc, driver_errors()):
+            raise store_error(url, exc) from exc
+        raise
 
 
 def _sqlite_error(url: str, exc: sqlite3.Error, reason: str) -> StoreError:

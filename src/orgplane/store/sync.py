@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, insert, select, text, update
 
-from orgplane.org.models import Declared, Org
 from orgplane.store.engine import Store
 from orgplane.store.tables import (
     metrics,
@@ -30,6 +31,9 @@ from orgplane.store.tables import (
     synced_org,
 )
 from orgplane.store.types import utcnow
+
+if TYPE_CHECKING:  # a read of an unchanged org never builds the org's models
+    from orgplane.org.models import Declared, Org
 
 SYNC_LOCK = 0x6F7273796E63  # any fixed number: serialises syncs from several machines
 
@@ -85,6 +89,33 @@ def ensure_synced(store: Store, org: Org) -> SyncReport | None:
     if stored == digest:
         return None
     return sync_org(store, org, digest=digest)
+
+
+_FILE_SLOT = "file"
+
+
+def ensure_synced_file(store: Store, path: Path, load: Callable[[], Org]) -> SyncReport | None:
+    """:func:`ensure_synced` for the org in the file at ``path``, without even parsing the file
+    when its bytes are the ones last synced: one read of the store and a hash of the file.
+
+    ``load`` gives the org (and raises its OrgFileError) when the file is new or changed; the
+    file's digest is then recorded, so the next call is a read again.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        load()  # the loader's one-line error for a file that cannot be read
+        raise
+    file_digest = hashlib.sha256(str(path.resolve()).encode() + b"\0" + raw).hexdigest()
+    with store.read() as conn:
+        rows = conn.execute(select(synced_org.c.slot, synced_org.c.digest)).all()
+        stored = {str(slot): str(digest) for slot, digest in rows}
+    if stored.get(_FILE_SLOT) == file_digest and _SLOT in stored:
+        return None
+    report = ensure_synced(store, load())
+    with store.write() as conn:
+        _record_digest(conn, file_digest, utcnow(), slot=_FILE_SLOT)
+    return report
 
 
 def sync_org(store: Store, org: Org, *, digest: str | None = None) -> SyncReport:
@@ -171,18 +202,17 @@ def sync_org(store: Store, org: Org, *, digest: str | None = None) -> SyncReport
     return report
 
 
-def _record_digest(conn: Connection, digest: str, now: datetime) -> None:
-    """Keep ``digest`` as the org last synced (the caller holds the sync's write lock)."""
+def _record_digest(conn: Connection, digest: str, now: datetime, slot: str = _SLOT) -> None:
+    """Keep ``digest`` in ``slot``: the org last synced ("org") or the bytes of its file ("file");
+    the caller holds a write transaction."""
     stored = conn.execute(
-        select(synced_org.c.digest).where(synced_org.c.slot == _SLOT)
+        select(synced_org.c.digest).where(synced_org.c.slot == slot)
     ).scalar_one_or_none()
     if stored is None:
-        conn.execute(insert(synced_org).values(slot=_SLOT, digest=digest, synced_at=now))
+        conn.execute(insert(synced_org).values(slot=slot, digest=digest, synced_at=now))
     elif stored != digest:
         conn.execute(
-            update(synced_org)
-            .where(synced_org.c.slot == _SLOT)
-            .values(digest=digest, synced_at=now)
+            update(synced_org).where(synced_org.c.slot == slot).values(digest=digest, synced_at=now)
         )
 
 

@@ -28,7 +28,7 @@ from types import FrameType
 from orgplane.errors import OrgplaneError, StoreCorrupt
 from orgplane.org.loader import load_org
 from orgplane.org.models import Org
-from orgplane.store.driver_errors import DRIVER_ERRORS, store_error
+from orgplane.store.driver_errors import driver_errors, store_error
 from orgplane.store.engine import Store, create_store_engine, resolve_db_url
 from orgplane.store.migrate import upgrade
 from orgplane.store.sqlite_files import LeftoverLogGuard, Reopening, verify_integrity
@@ -37,7 +37,7 @@ from orgplane.watch.check import check_once
 from orgplane.watch.prune import prune_pass
 
 log = logging.getLogger("orgplane.watch")
-_PASS_TROUBLE: tuple[type[Exception], ...] = (OrgplaneError, OSError, *DRIVER_ERRORS)
+_PASS_TROUBLE: tuple[type[Exception], ...] = (OrgplaneError, OSError)  # and driver errors
 
 
 def log_to_stderr() -> None:
@@ -108,8 +108,10 @@ class Watcher:
             log.error("store is damaged, not writing to it: %s", _one_line(exc))
             self._drop_store()
             return
-        except _PASS_TROUBLE as exc:
-            if isinstance(exc, DRIVER_ERRORS) and self._store is not None:
+        except Exception as exc:
+            if not isinstance(exc, (*_PASS_TROUBLE, *driver_errors())):
+                raise
+            if isinstance(exc, driver_errors()) and self._store is not None:
                 exc = store_error(self._store.url, exc)  # the driver's words, classified
             log.warning("pass skipped: %s; %s", _one_line(exc), retry)
             self._drop_store()
