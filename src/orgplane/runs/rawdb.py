@@ -19,15 +19,17 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection
 
 from orgplane.errors import StoreError
-from orgplane.store.driver_errors import store_error, wrap_driver_errors
+from orgplane.store.driver_errors import driver_errors, store_error, wrap_driver_errors
 from orgplane.store.engine import Store
 
-DRIVER_TROUBLE = (sqlite3.Error, psycopg.Error)
-"""Every error the drivers raise; each becomes the StoreError of its cause (driver_errors.py)."""
+
+def _trouble() -> tuple[type[Exception], ...]:
+    """Every error the drivers raise; each becomes the StoreError of its cause (driver_errors.py).
+    Asked only when something was raised: psycopg is imported only for a PostgreSQL store."""
+    return driver_errors()
 
 
 class RawDb:
@@ -109,7 +111,9 @@ class RawDb:
         assert self.sqlite
         try:
             self.cursor.execute(text, params)
-        except DRIVER_TROUBLE as exc:  # the URL is rendered only then: it costs a µs a step
+        except Exception as exc:  # the URL is rendered only then: it costs a µs a step
+            if not isinstance(exc, _trouble()):
+                raise
             raise _store_error(self.store.url, exc) from exc
 
     def one(self, cursor: Any, text: str, params: Sequence[Any]) -> Any:
@@ -135,7 +139,9 @@ class Transaction:
         if self.db.sqlite:
             try:
                 self.db.cursor.execute(self.begin)
-            except DRIVER_TROUBLE as exc:
+            except Exception as exc:
+                if not isinstance(exc, _trouble()):
+                    raise
                 raise _store_error(self.db.store.url, exc) from exc
         return self.db.cursor
 
@@ -154,11 +160,13 @@ class Transaction:
                 with contextlib.suppress(sqlite3.Error):  # the error may have ended it already
                     db.cursor.execute("ROLLBACK")
             else:
-                with contextlib.suppress(psycopg.Error):
+                with contextlib.suppress(*_trouble()):
                     db.driver.rollback()
-            if isinstance(exc, DRIVER_TROUBLE):
+            if isinstance(exc, _trouble()):
                 raise _store_error(db.store.url, exc) from exc
-        except DRIVER_TROUBLE as trouble:
+        except Exception as trouble:
+            if not isinstance(trouble, _trouble()):
+                raise
             raise _store_error(db.store.url, trouble) from trouble
 
 
@@ -170,5 +178,7 @@ def _store_error(url: str, exc: BaseException) -> StoreError:
 def _driver_trouble(url: str) -> Iterator[None]:
     try:
         yield
-    except DRIVER_TROUBLE as exc:
+    except Exception as exc:
+        if not isinstance(exc, _trouble()):
+            raise
         raise _store_error(url, exc) from exc
