@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from orgplane.store.tables import events
 from orgplane.store.types import utcnow
+from orgplane.store.upsert import dialect_insert
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 EventKind = Literal[
     "crash",
@@ -98,7 +101,7 @@ def record_events(conn: Connection, batch: Sequence[FailureEvent]) -> list[int |
 
 def _insert(conn: Connection) -> postgresql.Insert | sqlite.Insert:
     """An INSERT into events in the connection's dialect (for ON CONFLICT DO NOTHING)."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(events)
+    return dialect_insert(conn, events)
 
 
 def recent_events(

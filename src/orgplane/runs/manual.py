@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from sqlalchemy import Connection, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from orgplane.errors import NotFoundError, UsageError
 from orgplane.org.models import Org
@@ -27,6 +26,7 @@ from orgplane.runs.status import RunStatus, next_run_state, run_status
 from orgplane.store.engine import Store
 from orgplane.store.tables import run_checkpoints, run_records, runs
 from orgplane.store.types import utcnow
+from orgplane.store.upsert import dialect_insert
 
 Action = Literal["done", "redo", "failed"]
 
@@ -173,8 +173,7 @@ class _Writer:
 
     def write(self, status: str, *, record_state: str | None = None, **extra: Any) -> None:
         row = {**self.values, "status": status, **extra}
-        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(run_checkpoints).values(**row)
+        statement = dialect_insert(self.conn, run_checkpoints).values(**row)
         keep = {k: statement.excluded[k] for k in row if k not in ("run_id", "seq", "stage")}
         self.conn.execute(
             statement.on_conflict_do_update(index_elements=["run_id", "seq", "stage"], set_=keep)
