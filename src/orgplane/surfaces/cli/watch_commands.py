@@ -65,22 +65,39 @@ def check(
 
 
 def render_findings(findings: list[FindingView], now: datetime) -> None:
-    """The findings as a table a person reads top to bottom."""
+    """The findings as a table a person reads top to bottom (plain aligned text past
+    :data:`LISTED_IN_FULL` rows: a Rich table of thousands of rows takes seconds to lay out)."""
+    rows = [
+        (
+            f.status,
+            f"{f.subject_kind} {f.subject_id}",
+            f.seat or "",
+            _ago(f.last_good_at, now, short=True),
+            f.reason,
+        )
+        for f in findings
+    ]
+    headers = ("status", "what", "seat", "last good", "why")
+    if len(rows) > LISTED_IN_FULL:
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers[:-1])]
+        lines = [
+            "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True))
+            + "  "
+            + row[-1]
+            for row in [headers, *rows]
+        ]
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+        return
     from rich.table import Table
 
     from orgplane.surfaces.cli.output import console, esc
 
     table = Table(show_lines=False, pad_edge=False)
-    for column in ("status", "what", "seat", "last good", "why"):
+    for column in headers:
         table.add_column(column, overflow="fold")
-    for finding in findings:
-        table.add_row(
-            _status(finding.status),
-            esc(f"{finding.subject_kind} {finding.subject_id}"),
-            esc(finding.seat or ""),
-            _ago(finding.last_good_at, now, short=True),
-            esc(finding.reason),
-        )
+    for status, *cells in rows:
+        table.add_row(_status(status), *(esc(c) for c in cells))
     console().print(table)
 
 
