@@ -105,16 +105,7 @@ def _view(session: Session, status: RunStatus, note: str | None = None) -> RunVi
         state=status.state,
         records_total=status.records_total,
         stages={
-            s.name: StageView(
-                kind=s.kind,
-                done=s.done,
-                failed=s.failed,
-                skipped=s.skipped,
-                in_doubt=s.in_doubt,
-                held=s.held,
-                running=s.running,
-                pending=s.pending,
-            )
+            s.name: StageView(**{k: getattr(s, k) for k in StageView.model_fields})
             for s in status.stages
         },
         started_at=status.started_at,

@@ -227,11 +227,5 @@ def prune(session: Session, *, now: datetime | None = None) -> Pruned:
     org = session.org()
     report = prune_history(session.store(), org, now or utcnow())
     return Pruned(
-        retention=format_duration(org.retention),
-        cutoff=report.cutoff,
-        pings=report.pings,
-        metric_values=report.metric_values,
-        watch_transitions=report.watch_transitions,
-        publishes=report.publishes,
-        total=report.total,
+        retention=format_duration(org.retention), total=report.total, **report.model_dump()
     )
