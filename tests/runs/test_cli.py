@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -94,11 +95,29 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     assert "Traceback" not in result.stderr
 
 
-def test_python_dash_m_is_the_same_program() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "orgplane", "run", "--help"],
+@pytest.mark.parametrize(
+    "args", [["run", "--help"], ["--org", "no-such-org.yaml", "run", "list"], ["run", "nope"]]
+)
+def test_python_dash_m_is_the_same_program(args: list[str], tmp_path: Path) -> None:
+    """``python -m orgplane`` (a real subprocess) and the entry point give the same output and
+    the same exit code: help, a missing org file (2), an unknown command (2)."""
+    real = subprocess.run(
+        [sys.executable, "-m", "orgplane", *args],
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("ORGPLANE_")},
+            "COLUMNS": "80",
+        },
     )
-    assert result.returncode == 0 and "resume" in result.stdout
+    entry = orgplane(*args, cwd=tmp_path)
+    # Help is wrapped to the terminal's width, which differs between the two: compare its words.
+    assert (real.returncode, real.stdout.split()[:40], real.stderr) == (
+        entry.returncode,
+        entry.stdout.split()[:40],
+        entry.stderr,
+    )
+    assert real.returncode == (0 if "--help" in args else 2)
+    assert "Traceback" not in real.stderr

@@ -1,9 +1,10 @@
 """Readiness lint: is the failure response written down before the failure?
 
 A valid org file can still leave the minute after a failure to improvisation. This asks, of
-every process and output, the four questions a COO should have answered in advance: where the
-checkpoints are, what the downstream seat does without this input, who decides and how fast,
-and what the failure leaves behind. Each gap is a finding with the fix; none is an error.
+every process, output and seat, the five questions a COO should have answered in advance: where
+the checkpoints are, what the downstream seat does without this input, who decides and how
+fast, what the failure leaves behind, and whether the seat is still needed. Each gap is a
+finding with the fix; none is an error.
 """
 
 from __future__ import annotations
