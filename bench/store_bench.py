@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import text
 
+from bench.timing import best_of as timed_best_of
 from orgplane.org.models import Org, Output, Seat
 from orgplane.store.engine import Store, open_store
 from orgplane.store.sync import ensure_synced, sync_org
@@ -45,13 +45,8 @@ def make_org(folder: Path, seats: int) -> Org:
 
 
 def best_of(work: Callable[[], object]) -> float:
-    work()  # the same warm-up for every contender
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    """One warm-up run, then the best of RUNS: the same for every contender."""
+    return timed_best_of(work, RUNS, warmup=1)
 
 
 def one_read(store: Store) -> None:

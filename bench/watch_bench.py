@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
+from bench.timing import best_of
 from orgplane.org.models import Metric, Org, Output, Process, Seat, Stage
 from orgplane.store.engine import Store, open_store
 from orgplane.store.tables import metric_values, pings, publishes, watch_transitions
@@ -89,15 +90,6 @@ def reference(paths: list[Path]) -> int:
     return fresh
 
 
-def best_of(runs: int, work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def peak_memory(work: Callable[[], object]) -> int:
     tracemalloc.start()
     try:
@@ -125,10 +117,10 @@ def measure(count: int, db: str | None = None) -> dict[str, float]:
             first = time.perf_counter() - start
             result = {
                 "files": count,
-                "reference_s": best_of(3, lambda: reference(paths)),
-                "inspect_s": best_of(3, lambda: evaluate(org, empty, NOW)),
+                "reference_s": best_of(lambda: reference(paths), 3, warmup=0),
+                "inspect_s": best_of(lambda: evaluate(org, empty, NOW), 3, warmup=0),
                 "first_pass_s": first,
-                "steady_pass_s": best_of(3, lambda: check_once(store, org, NOW)),
+                "steady_pass_s": best_of(lambda: check_once(store, org, NOW), 3, warmup=0),
                 "reference_peak": peak_memory(lambda: reference(paths)),
                 "inspect_peak": peak_memory(lambda: evaluate(org, empty, NOW)),
             }
@@ -254,7 +246,7 @@ def measure_history(count: int, runs: int = 9) -> dict[str, float]:
             best = {name: float("inf") for name in stores}
             for _ in range(runs):
                 for name, store in stores.items():
-                    best[name] = min(best[name], best_of(1, lambda s=store: one_pass(s)))  # type: ignore[misc]
+                    best[name] = min(best[name], best_of(lambda s=store: one_pass(s), 1, warmup=0))  # type: ignore[misc]
             result: dict[str, float] = {f"{name}_s": seconds for name, seconds in best.items()}
             result.update({f"rows_{k}": float(v) for k, v in generated.items()})
         finally:
