@@ -51,7 +51,7 @@ def checkpoint_action(
 
 def record_checkpoint(
     store: Store,
-    org: Org,
+    org: Org | None,
     run_id: str,
     record_key: str,
     stage: str,
@@ -65,6 +65,7 @@ def record_checkpoint(
 
     Refuses (UsageError, nothing written) a stage whose earlier stages are not done, a record
     another worker holds a live lease on, and a ``--done`` that contradicts a stored output.
+    ``org`` (its handled errors) is needed only for ``failed``: a caller may skip loading it.
     """
     now = utcnow()
     with store.write() as conn:
@@ -141,6 +142,8 @@ def record_checkpoint(
         else:
             if not code:
                 raise UsageError("--failed needs the error code, e.g. --failed LM-500")
+            if org is None:
+                raise ValueError("record_checkpoint(..., 'failed') needs the org")
             writer.failed(org, Failure.from_code(code, message), index)
         writer.settle_run()
     return _status_after(store, run_id)

@@ -258,7 +258,7 @@ def checkpoint(
     action = checkpoint_action(done=done, failed=failed, redo=redo, output_given=output is not None)
     status = record_checkpoint(
         session.store(),
-        session.org(),
+        session.org() if action == "failed" else None,  # only --failed needs handled errors
         run_id,
         record,
         stage,
