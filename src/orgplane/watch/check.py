@@ -20,6 +20,7 @@ from orgplane.store.engine import Store
 from orgplane.store.types import utcnow
 from orgplane.watch.heartbeats import heartbeat_findings
 from orgplane.watch.inspect import Finding, classify_output
+from orgplane.watch.lastgood import keep_fresh_files, kept_outputs
 from orgplane.watch.metrics import metric_findings
 from orgplane.watch.readers import Reading, parse_content, read_file
 from orgplane.watch.schedules import schedule_status, slots_as_dicts
@@ -62,19 +63,33 @@ def check_once(store: Store, org: Org, now: datetime | None = None) -> CheckRepo
     now = now or utcnow()
     with store.read() as conn:
         snap = load_org_snapshot(conn, org, now)
-    findings = evaluate(org, snap, now)
+    kept = kept_outputs(org)
+    readings: dict[str, Reading] = {}
+    findings = evaluate(org, snap, now, readings, kept)
     scheduled = frozenset(o.id for o in org.outputs.values() if o.schedule)
     with store.write() as conn:
         transitions = save_findings(conn, findings, now, scheduled, snap.priors)
+    keep_fresh_files(store, org, findings, readings, now)
     return CheckReport(now, findings, transitions)
 
 
-def evaluate(org: Org, snap: Snapshot, now: datetime) -> list[Finding]:
-    """Every finding at ``now`` given the store's snapshot; reads files, writes nothing."""
+def evaluate(
+    org: Org,
+    snap: Snapshot,
+    now: datetime,
+    readings: dict[str, Reading] | None = None,
+    keep: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """Every finding at ``now`` given the store's snapshot; reads files, writes nothing.
+
+    The reading of each output named in ``keep`` is put in ``readings`` (the content the gate
+    may later hand out as last good)."""
     findings: list[Finding] = []
     base = str(org.base_dir)
     for output in org.outputs.values():
         reading = read_output(base, output, snap.published.get(output.id))
+        if readings is not None and output.id in keep:
+            readings[output.id] = reading
         finding = classify_output(output, reading, now, snap.priors.get(("output", output.id)))
         findings.append(finding)
         if output.schedule:
