@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from orgplane.errors import NotFoundError
 from orgplane.service import watch
@@ -134,6 +134,19 @@ def test_a_check_pass_keeps_the_last_good_copy_of_a_file(session: Session, org_f
     write_inputs(org_file, NOW - timedelta(hours=20), "stale")
     nick = by_output(gate(session, "radar", now=NOW))["nick-pipeline"]
     assert (nick.given, nick.content) == ("last_good", fresh["nick-pipeline"])
+
+
+def test_a_pass_restores_a_missing_copy_of_an_unchanged_file(
+    session: Session, org_file: Path
+) -> None:
+    write_inputs(org_file, NOW - timedelta(hours=2), "checked")
+    watch.check(session, now=NOW - timedelta(hours=1))
+    with session.store().write() as conn:
+        conn.execute(delete(last_good_files).where(last_good_files.c.output_id == "tally-kpis"))
+    watch.check(session, now=NOW)  # nothing changed on disk, the copy is missing
+    with session.store().read() as conn:
+        kept = set(conn.execute(select(last_good_files.c.output_id)).scalars())
+    assert "tally-kpis" in kept
 
 
 def test_missing_input_without_last_good_gives_nothing(session: Session) -> None:

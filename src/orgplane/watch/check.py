@@ -69,7 +69,7 @@ def check_once(store: Store, org: Org, now: datetime | None = None) -> CheckRepo
     scheduled = frozenset(o.id for o in org.outputs.values() if o.schedule)
     with store.write() as conn:
         transitions = save_findings(conn, findings, now, scheduled, snap.priors)
-    keep_fresh_files(store, org, findings, readings, now)
+    keep_fresh_files(store, org, findings, readings, now, snap.priors)
     return CheckReport(now, findings, transitions)
 
 
@@ -82,15 +82,17 @@ def evaluate(
 ) -> list[Finding]:
     """Every finding at ``now`` given the store's snapshot; reads files, writes nothing.
 
-    The reading of each output named in ``keep`` is put in ``readings`` (the content the gate
-    may later hand out as last good)."""
+    The bytes of each fresh output named in ``keep`` are put in ``readings`` (the content the
+    gate may later hand out as last good)."""
     findings: list[Finding] = []
     base = str(org.base_dir)
     for output in org.outputs.values():
         reading = read_output(base, output, snap.published.get(output.id))
-        if readings is not None and output.id in keep:
-            readings[output.id] = reading
         finding = classify_output(output, reading, now, snap.priors.get(("output", output.id)))
+        if readings is not None and finding.status == "fresh" and output.id in keep:
+            # Only the bytes and their time: the parsed content of thousands of files kept
+            # alive to the end of the pass would cost the garbage collector more than the read.
+            readings[output.id] = Reading(reading.source, data_at=reading.data_at, raw=reading.raw)
         findings.append(finding)
         if output.schedule:
             findings.append(_schedule_finding(org, output, finding, snap, now))

@@ -10,6 +10,7 @@ handed old content, so nobody else pays for its storage.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from orgplane.org.models import Org
 from orgplane.store.engine import Store
 from orgplane.store.tables import last_good_files, publishes
 from orgplane.store.upsert import dialect_insert
-from orgplane.watch.inspect import Finding
+from orgplane.watch.inspect import Finding, Prior
 from orgplane.watch.readers import Reading
 
 
@@ -74,38 +75,50 @@ def keep_fresh(conn: Connection, output_id: str, reading: Reading, now: datetime
 
 
 def keep_fresh_files(
-    store: Store, org: Org, findings: list[Finding], readings: dict[str, Reading], now: datetime
+    store: Store,
+    org: Org,
+    findings: list[Finding],
+    readings: dict[str, Reading],
+    now: datetime,
+    priors: Mapping[tuple[str, str], Prior] | None = None,
 ) -> int:
     """After a check pass: keep the fresh content of every output in :func:`kept_outputs`
-    whose content changed. ``readings`` holds what the pass read, by output id. One read, and
-    a write only when something changed; returns how many copies were written."""
+    that has no copy yet or whose content changed since the pass ``priors`` come from (its
+    hash or its data time moved). ``readings`` holds what the pass read, by output id. One
+    read of the kept ids, a write only when something changed; returns how many copies were
+    written."""
     wanted = kept_outputs(org)
-    fresh = {
-        f.subject_id: f.content_hash
+    priors = priors or {}
+    fresh = [
+        f
         for f in findings
         if f.subject_kind == "output" and f.status == "fresh" and f.subject_id in wanted
-    }
+    ]
     if not fresh:
         return 0
     with store.read() as conn:
-        kept = dict(
-            conn.execute(
-                select(last_good_files.c.output_id, last_good_files.c.content_hash).where(
-                    last_good_files.c.output_id.in_(sorted(fresh))
-                )
-            ).all()
-        )
+        # Only the ids: the table holds kept outputs alone, so no IN list of thousands of ids.
+        kept = set(conn.execute(select(last_good_files.c.output_id)).scalars())
     changed = [
-        (ident, reading)
-        for ident in sorted(fresh)
-        if (reading := readings.get(ident)) is not None
-        and reading.raw is not None
-        and kept.get(ident) != hashlib.sha256(reading.raw).hexdigest()
+        (f.subject_id, reading)
+        for f in fresh
+        if (reading := readings.get(f.subject_id)) is not None
+        and (f.subject_id not in kept or _moved(priors.get(("output", f.subject_id)), f))
     ]
     if not changed:
         return 0
     with store.write() as conn:
         return sum(keep_fresh(conn, ident, reading, now) for ident, reading in changed)
+
+
+def _moved(prior: Prior | None, finding: Finding) -> bool:
+    # Unchanged since the last pass, which saw it fresh too: that pass kept it already.
+    return (
+        prior is None
+        or prior.status != "fresh"
+        or prior.content_hash != finding.content_hash
+        or prior.data_at != finding.data_at
+    )
 
 
 def load_last_good(conn: Connection, output_ids: list[str]) -> dict[str, LastGood]:
