@@ -43,6 +43,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "metric push": ["metric", "push", "leads-booked", "7"],
     "scorecard": ["scorecard"],
     "prune": ["prune"],
+    "gate": ["gate", "radar"],
     "demo": ["demo", "--keep", "{dir}/not-empty"],  # refused before any work: see test_demo
 }
 

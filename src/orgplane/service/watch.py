@@ -214,6 +214,7 @@ class Pruned(Result):
     metric_values: int
     watch_transitions: int
     publishes: int
+    gate_answers: int
     total: int
 
 

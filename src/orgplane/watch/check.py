@@ -20,6 +20,7 @@ from orgplane.store.engine import Store
 from orgplane.store.types import utcnow
 from orgplane.watch.heartbeats import heartbeat_findings
 from orgplane.watch.inspect import Finding, classify_output
+from orgplane.watch.lastgood import keep_fresh_files, kept_outputs
 from orgplane.watch.metrics import metric_findings
 from orgplane.watch.readers import Reading, parse_content, read_file
 from orgplane.watch.schedules import schedule_status, slots_as_dicts
@@ -62,20 +63,36 @@ def check_once(store: Store, org: Org, now: datetime | None = None) -> CheckRepo
     now = now or utcnow()
     with store.read() as conn:
         snap = load_org_snapshot(conn, org, now)
-    findings = evaluate(org, snap, now)
+    kept = kept_outputs(org)
+    readings: dict[str, Reading] = {}
+    findings = evaluate(org, snap, now, readings, kept)
     scheduled = frozenset(o.id for o in org.outputs.values() if o.schedule)
     with store.write() as conn:
         transitions = save_findings(conn, findings, now, scheduled, snap.priors)
+    keep_fresh_files(store, org, findings, readings, now, snap.priors)
     return CheckReport(now, findings, transitions)
 
 
-def evaluate(org: Org, snap: Snapshot, now: datetime) -> list[Finding]:
-    """Every finding at ``now`` given the store's snapshot; reads files, writes nothing."""
+def evaluate(
+    org: Org,
+    snap: Snapshot,
+    now: datetime,
+    readings: dict[str, Reading] | None = None,
+    keep: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """Every finding at ``now`` given the store's snapshot; reads files, writes nothing.
+
+    The bytes of each fresh output named in ``keep`` are put in ``readings`` (the content the
+    gate may later hand out as last good)."""
     findings: list[Finding] = []
     base = str(org.base_dir)
     for output in org.outputs.values():
         reading = read_output(base, output, snap.published.get(output.id))
         finding = classify_output(output, reading, now, snap.priors.get(("output", output.id)))
+        if readings is not None and finding.status == "fresh" and output.id in keep:
+            # Only the bytes and their time: the parsed content of thousands of files kept
+            # alive to the end of the pass would cost the garbage collector more than the read.
+            readings[output.id] = Reading(reading.source, data_at=reading.data_at, raw=reading.raw)
         findings.append(finding)
         if output.schedule:
             findings.append(_schedule_finding(org, output, finding, snap, now))

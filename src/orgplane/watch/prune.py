@@ -19,7 +19,13 @@ from sqlalchemy import Connection, Select, Table, and_, delete, exists, func, or
 
 from orgplane.org.models import Org
 from orgplane.store.engine import Store
-from orgplane.store.tables import metric_values, pings, publishes, watch_transitions
+from orgplane.store.tables import (
+    gate_answers,
+    metric_values,
+    pings,
+    publishes,
+    watch_transitions,
+)
 
 KEEP_PUBLISHES = 5
 """How many of each output's latest publishes are kept (plus the last good one)."""
@@ -40,11 +46,18 @@ class PruneReport(BaseModel):
     metric_values: int = 0
     watch_transitions: int = 0
     publishes: int = 0
+    gate_answers: int = 0
 
     @property
     def total(self) -> int:
         """Rows deleted in all tables."""
-        return self.pings + self.metric_values + self.watch_transitions + self.publishes
+        return (
+            self.pings
+            + self.metric_values
+            + self.watch_transitions
+            + self.publishes
+            + self.gate_answers
+        )
 
     def add(self, other: PruneReport) -> None:
         """Count ``other``'s deletions in this report."""
@@ -52,6 +65,7 @@ class PruneReport(BaseModel):
         self.metric_values += other.metric_values
         self.watch_transitions += other.watch_transitions
         self.publishes += other.publishes
+        self.gate_answers += other.gate_answers
 
 
 def prune(store: Store, org: Org, now: datetime, batch: int = 5000) -> PruneReport:
@@ -79,7 +93,7 @@ def prune(store: Store, org: Org, now: datetime, batch: int = 5000) -> PruneRepo
 
 def prune_pass(store: Store, org: Org, now: datetime, batch: int = PASS_BATCH) -> PruneReport:
     """One bounded prune (the watcher's, each pass): at most ``batch`` rows from each table
-    of history older than the org's retention at ``now``, the oldest first."""
+    of history (gate answers included) older than the org's retention at ``now``, the oldest first."""
     cutoff = now - org.retention
     with store.write() as conn:
         return PruneReport(
@@ -89,6 +103,7 @@ def prune_pass(store: Store, org: Org, now: datetime, batch: int = PASS_BATCH) -
             watch_transitions=_delete(
                 conn, watch_transitions, prune_transitions_query(cutoff, batch)
             ),
+            gate_answers=_delete(conn, gate_answers, prune_answers_query(cutoff, batch)),
         )
 
 
@@ -111,6 +126,18 @@ def prune_transitions_query(cutoff: datetime, batch: int) -> Select[Any]:
     return select(table.c.id).where(table.c.at < cutoff).order_by(table.c.at).limit(batch)
 
 
+def prune_answers_query(cutoff: datetime, batch: int) -> Select[Any]:
+    """Ids of up to ``batch`` gate answers older than ``cutoff``: the record is history, what
+    the gate gives next depends on the inputs now, not on an earlier answer."""
+    table = gate_answers
+    return (
+        select(table.c.id)
+        .where(table.c.answered_at < cutoff)
+        .order_by(table.c.answered_at)
+        .limit(batch)
+    )
+
+
 def trim_publishes(conn: Connection, output_id: str, keep: int = KEEP_PUBLISHES) -> int:
     """Delete the publishes of ``output_id`` beyond its latest ``keep``, except the last good
     one (or, for rows older than their status, the latest of unknown status); returns the count."""
@@ -131,9 +158,13 @@ def trim_publishes(conn: Connection, output_id: str, keep: int = KEEP_PUBLISHES)
             or_(table.status.in_(GOOD_STATUSES), table.status.is_(None)),
         )
     ).scalar()
+    fresh = conn.execute(  # the last fresh one: what ``use_last_good`` hands out
+        select(func.max(table.id)).where(table.output_id == output_id, table.status == "fresh")
+    ).scalar()
     condition = and_(table.output_id == output_id, table.id < boundary)
-    if good is not None:
-        condition = and_(condition, table.id != good)
+    for kept in (good, fresh):
+        if kept is not None:
+            condition = and_(condition, table.id != kept)
     return int(conn.execute(delete(publishes).where(condition)).rowcount or 0)
 
 

@@ -52,6 +52,7 @@ class Reading:
     data_at: datetime | None = None
     content_hash: str | None = None
     same_content: int | None = None
+    raw: bytes | None = None  # the bytes parsed (a reference, not a copy): the gate keeps them
 
 
 class _StringTimestamps(SafeConstructor):
@@ -124,7 +125,7 @@ def _read_bounded(fd: int, max_bytes: int) -> bytes:
 
 def parse_content(raw: bytes, output: Output, source: str, written_at: datetime) -> Reading:
     """Parse ``raw`` as ``output.format`` and find its timestamp. Never raises."""
-    reading = Reading(source, written_at=written_at, size=len(raw))
+    reading = Reading(source, written_at=written_at, size=len(raw), raw=raw)
     if not raw.strip():
         reading.error = f"{source} is empty ({len(raw)} bytes)"
         return reading

@@ -6,6 +6,7 @@ them on SQLite and PostgreSQL.
 
 from orgplane.store.tables.base import metadata
 from orgplane.store.tables.events import events
+from orgplane.store.tables.gate import gate_answers, last_good_files
 from orgplane.store.tables.org import (
     metrics,
     org_changes,
@@ -20,6 +21,8 @@ from orgplane.store.tables.watch import *  # noqa: F403  (the watch concern adds
 
 __all__ = [
     "events",
+    "gate_answers",
+    "last_good_files",
     "metadata",
     "metrics",
     "org_changes",

@@ -52,6 +52,7 @@ def _register() -> None:
     from orgplane.surfaces.cli import (  # noqa: F401
         audit_commands,
         demo,
+        gate_commands,
         org_commands,
         run_commands,
         watch_commands,

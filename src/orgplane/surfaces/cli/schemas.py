@@ -31,6 +31,7 @@ JSON_RESULTS: dict[str, str] = {
     "heartbeat": "watch:Heartbeat",
     "metric push": "watch:MetricPushed",
     "scorecard": "watch:Scorecard",
+    "gate": "gate:GateResult",
 }
 
 

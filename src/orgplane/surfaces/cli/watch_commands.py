@@ -143,7 +143,7 @@ def prune(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         f"pruned {done.total} rows older than {done.retention} "
         f"(before {done.cutoff.isoformat(timespec='seconds')}): {done.pings} pings, "
         f"{done.metric_values} metric values, {done.watch_transitions} transitions, "
-        f"{done.publishes} publishes"
+        f"{done.publishes} publishes, {done.gate_answers} gate answers"
     )
 
 
