@@ -43,6 +43,10 @@ INVOCATIONS: dict[str, list[str]] = {
     "metric push": ["metric", "push", "leads-booked", "7"],
     "scorecard": ["scorecard"],
     "prune": ["prune"],
+    "decide": ["decide", "--once"],
+    "decision list": ["decision", "list"],
+    "decision show": ["decision", "show", "1"],  # none yet: refused by the service (exit 2)
+    "decision ack": ["decision", "ack", "1", "--note", "on it"],
     "demo": ["demo", "--keep", "{dir}/not-empty"],  # refused before any work: see test_demo
 }
 

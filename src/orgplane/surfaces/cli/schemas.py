@@ -31,6 +31,10 @@ JSON_RESULTS: dict[str, str] = {
     "heartbeat": "watch:Heartbeat",
     "metric push": "watch:MetricPushed",
     "scorecard": "watch:Scorecard",
+    "decide": "decisions:Decided",
+    "decision list": "decisions:DecisionList",
+    "decision show": "decisions:DecisionView",
+    "decision ack": "decisions:DecisionView",
 }
 
 
