@@ -116,6 +116,16 @@ urgency:
     assert problem.line == 10 and "is not 'name op value'" in problem.message
 
 
+def test_an_empty_when_rule_is_refused(tmp_path: Path) -> None:
+    from orgplane.errors import OrgFileError
+
+    text = "name: T\nurgency:\n  high:\n    deadline: 1h\n    action: wait\n    when:\n      - {}\n"
+    with pytest.raises(OrgFileError) as caught:
+        parse_org(text, tmp_path / "org.yaml")
+    [problem] = caught.value.problems
+    assert problem.line == 7 and "at least one of kind" in problem.message
+
+
 LEVELS = ("subject", "seat", "kind")
 
 

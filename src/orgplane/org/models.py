@@ -255,6 +255,17 @@ class RaiseRule(Declared):
     seat: SeatId | None = None
     condition: Annotated[str, AfterValidator(_condition)] | None = None
 
+    @model_validator(mode="after")
+    def _selects_something(self) -> RaiseRule:
+        if not any(
+            getattr(self, key) is not None for key in (*RULE_SELECTORS, "kind", "condition")
+        ):
+            raise ValueError(
+                "a 'when' rule needs at least one of kind, process, output, metric, seat, "
+                "condition (an empty rule would raise every event)"
+            )
+        return self
+
 
 class UrgencyTier(Declared):
     """A pre-made response: how long a failure may wait and who hears about it.

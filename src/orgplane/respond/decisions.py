@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, select, update
+from sqlalchemy import Connection, Executable, and_, bindparam, exists, func, select, update
 
 from orgplane.errors import NotFoundError
 from orgplane.org.models import Org
@@ -66,24 +66,51 @@ def decide_pending(
             outcome = _close(conn, event, decided_at, latency)
         else:
             outcome = _decide(conn, org, event, decided_at, latency)
-        if outcome.decision_id is not None:
-            conn.execute(
-                update(decision_events)
-                .where(decision_events.c.event_id == event["id"])
-                .values(decision_id=outcome.decision_id)
-            )
         outcomes.append(outcome)
+    links = [{"event": o.event_id, "decision": o.decision_id} for o in outcomes if o.decision_id]
+    if links:  # one executemany for the batch: a round trip per event is what a burst costs
+        conn.execute(_LINK, links)
     return outcomes
 
 
-def _claim(conn: Connection, event_id: int, at: datetime, latency: int) -> bool:
-    statement = (
+_LINK = (
+    update(decision_events)
+    .where(decision_events.c.event_id == bindparam("event"))
+    .values(decision_id=bindparam("decision"))
+)
+
+
+_BUILT: dict[str, tuple[Executable, Executable]] = {}
+
+
+def _statements(conn: Connection) -> tuple[Executable, Executable]:
+    """The claim and the upsert, built once per dialect and executed with parameters: building
+    a statement from literal values costs SQLAlchemy more than running it."""
+    built = _BUILT.get(conn.dialect.name)
+    if built is not None:
+        return built
+    claim = (
         dialect_insert(conn, decision_events)
-        .values(event_id=event_id, decided_at=at, latency_ms=latency)
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(decision_events.c.event_id)
     )
-    return conn.execute(statement).first() is not None
+    insert = dialect_insert(conn, decisions)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["open_signature"],
+        set_={
+            "last_event_id": insert.excluded.last_event_id,
+            "repeats": decisions.c.repeats + 1,
+            "updated_at": insert.excluded.updated_at,
+        },
+    ).returning(decisions.c.id, decisions.c.repeats)
+    _BUILT[conn.dialect.name] = (claim, upsert)
+    return claim, upsert
+
+
+def _claim(conn: Connection, event_id: int, at: datetime, latency: int) -> bool:
+    claim = _statements(conn)[0]
+    row = conn.execute(claim, {"event_id": event_id, "decided_at": at, "latency_ms": latency})
+    return row.first() is not None
 
 
 def _decide(
@@ -121,16 +148,7 @@ def _decide(
         "updated_at": at,
         "latency_ms": latency,
     }
-    insert = dialect_insert(conn, decisions).values(**values)
-    statement = insert.on_conflict_do_update(
-        index_elements=["open_signature"],
-        set_={
-            "last_event_id": insert.excluded.last_event_id,
-            "repeats": decisions.c.repeats + 1,
-            "updated_at": insert.excluded.updated_at,
-        },
-    ).returning(decisions.c.id, decisions.c.repeats)
-    decision_id, repeats = conn.execute(statement).one()
+    decision_id, repeats = conn.execute(_statements(conn)[1], values).one()
     return Outcome(event["id"], "repeated" if repeats else "opened", int(decision_id), latency)
 
 
