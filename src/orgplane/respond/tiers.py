@@ -91,7 +91,7 @@ def failing_seat(org: Org, event: EventFacts) -> str | None:
     """The failing seat: the event's own, else the producer or owner of its subject."""
     if event.seat_id:
         return event.seat_id
-    if event.subject_kind in ("seat", "heartbeat"):
+    if event.subject_kind == "seat":  # a heartbeat is named for its job, not for a seat
         return event.subject_id
     subject = event.subject()
     if subject is None:
