@@ -44,6 +44,10 @@ INVOCATIONS: dict[str, list[str]] = {
     "scorecard": ["scorecard"],
     "prune": ["prune"],
     "gate": ["gate", "radar"],
+    "decide": ["decide", "--once"],
+    "decision list": ["decision", "list"],
+    "decision show": ["decision", "show", "1"],  # none yet: refused by the service (exit 2)
+    "decision ack": ["decision", "ack", "1", "--note", "on it"],
     "demo": ["demo", "--keep", "{dir}/not-empty"],  # refused before any work: see test_demo
 }
 

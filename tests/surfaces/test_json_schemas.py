@@ -48,6 +48,9 @@ def test_json_output_validates(command: str, walk: dict[str, str]) -> None:  # n
     args = [a.format(**walk) for a in INVOCATIONS[command]]
     if command == "publish":
         args = ["publish", "nick-pipeline", "--file", walk["batch"]]
+    if command in ("decision show", "decision ack"):  # a decision to show: the missing outputs'
+        orgplane("--org", walk["org"], "check")
+        orgplane("--org", walk["org"], "decide", "--once")
     result = orgplane("--org", walk["org"], *args, "--json")
     assert result.returncode in (0, 1), result.stderr
     data = json.loads(result.stdout)

@@ -3,11 +3,12 @@ capability, which outputs exist. Each broken reference becomes a Problem with it
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orgplane.errors import Problem
 from orgplane.org.locate import Locator, did_you_mean
-from orgplane.org.models import Org
+from orgplane.org.models import RULE_SELECTORS, Org
 
 
 def check_references(
@@ -206,12 +207,6 @@ class _Checker:
     def check_processes(self) -> None:
         for process in self.org.processes.values():
             self.seat_ref(("processes", process.id, "seat"), process.seat, "seat")
-            if process.urgency and process.urgency not in self.raw_ids["urgency"]:
-                hint = did_you_mean(process.urgency, sorted(self.raw_ids["urgency"]))
-                self.add(
-                    ("processes", process.id, "urgency"),
-                    f"urgency tier {process.urgency!r} is not declared under urgency{hint}",
-                )
             for index, handled in enumerate(process.handled_errors):
                 if handled.escalate_to:
                     self.seat_ref(
@@ -225,6 +220,30 @@ class _Checker:
         for tier_id, tier in self.org.urgency.items():
             if tier.notify:
                 self.seat_ref(("urgency", tier_id, "notify"), tier.notify, "notify", human=True)
+            for index, rule in enumerate(tier.when):
+                for key, section in RULE_SELECTORS.items():
+                    named = getattr(rule, key)
+                    if named is not None and named not in self.raw_ids[section]:
+                        hint = did_you_mean(named, sorted(self.raw_ids[section]))
+                        self.add(
+                            ("urgency", tier_id, "when", index, key),
+                            f"{key} {named!r} is not declared under {section}{hint}",
+                        )
+        # An urgency named on an item must be a declared tier, whichever section it is in.
+        items: dict[str, Any] = {
+            "seats": self.org.seats,
+            "outputs": self.org.outputs,
+            "processes": self.org.processes,
+            "metrics": self.org.metrics,
+        }
+        for section, declared in items.items():
+            for item_id, item in declared.items():
+                if item.urgency and item.urgency not in self.raw_ids["urgency"]:
+                    hint = did_you_mean(item.urgency, sorted(self.raw_ids["urgency"]))
+                    self.add(
+                        (section, item_id, "urgency"),
+                        f"urgency tier {item.urgency!r} is not declared under urgency{hint}",
+                    )
 
     def check_metrics(self) -> None:
         for metric in self.org.metrics.values():

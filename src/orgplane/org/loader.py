@@ -182,14 +182,36 @@ def _validate(
         # Go on without the bad settings, so the references are checked in the same pass.
         kept = {k: v for k, v in org_fields.items() if k not in bad or k in sections}
         org = Org.model_validate({**kept, "source": path})
-    raw_ids = {
-        s: set(document.get(s) or {}) if isinstance(document.get(s), dict) else set()
+    raw_ids = {  # text ids only: a key such as None is already reported as not a valid id
+        s: {k for k in document[s] if isinstance(k, str)}
+        if isinstance(document.get(s), dict)
+        else set()
         for s in SECTIONS
     }
     problems.extend(check_references(org, raw_ids, locator, label))
     if problems:
         raise OrgFileError(problems)
+    org._lines = _rule_lines(document, locator)
     return org
+
+
+def _rule_lines(document: dict[str, Any], locator: Locator) -> dict[str, int]:
+    """Lines of the keys a decision quotes as the rule that fired: each item's ``urgency``,
+    each tier, its ``kinds`` and each of its ``when`` rules."""
+    lines: dict[str, int] = {}
+    for section in ("seats", "outputs", "processes", "metrics"):
+        for item_id, body in (document.get(section) or {}).items():
+            if isinstance(body, dict) and "urgency" in body:
+                lines[f"{section}.{item_id}.urgency"] = locator.line(section, item_id, "urgency")
+    for tier_id, body in (document.get("urgency") or {}).items():
+        lines[f"urgency.{tier_id}"] = locator.line("urgency", tier_id)
+        if isinstance(body, dict) and "kinds" in body:
+            lines[f"urgency.{tier_id}.kinds"] = locator.line("urgency", tier_id, "kinds")
+        for index in range(len(body.get("when") or []) if isinstance(body, dict) else 0):
+            lines[f"urgency.{tier_id}.when.{index}"] = locator.line(
+                "urgency", tier_id, "when", index
+            )
+    return lines
 
 
 def _reason(error: Any) -> str:

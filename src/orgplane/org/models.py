@@ -19,10 +19,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     model_validator,
 )
 
 from orgplane.org.durations import format_duration, parse_duration
+from orgplane.respond.conditions import parse_condition
+from orgplane.respond.kinds import EventKind
 
 ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 ID_HINT = "use lower-case letters, digits, '-' or '_', starting with a letter"
@@ -136,6 +139,7 @@ class Seat(Declared):
     sops: list[str] = Field(default_factory=list)
     inputs: dict[str, InputProtocol] = Field(default_factory=dict)
     retired: Retirement | None = None
+    urgency: SeatId | None = None
 
     @model_validator(mode="after")
     def _retirement_matches_status(self) -> Seat:
@@ -181,6 +185,7 @@ class Output(Declared):
     coverage_seat: SeatId | None = None
     frozen_after: int = Field(default=3, ge=2)
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1)
+    urgency: SeatId | None = None
 
 
 class HandledError(Declared):
@@ -230,19 +235,57 @@ class Process(Declared):
         return self
 
 
+def _condition(value: str) -> str:
+    parse_condition(value)  # refused at load, with its line, rather than when an event comes
+    return value
+
+
+RULE_SELECTORS = {"process": "processes", "output": "outputs", "metric": "metrics", "seat": "seats"}
+"""The selectors of a ``when:`` rule and the section each names an item of."""
+
+
+class RaiseRule(Declared):
+    """A ``when:`` rule of a tier: an event matching every selector given (and the condition on
+    its context, when one is written) is raised to this tier if it is more urgent."""
+
+    kind: EventKind | None = None
+    process: SeatId | None = None
+    output: SeatId | None = None
+    metric: SeatId | None = None
+    seat: SeatId | None = None
+    condition: Annotated[str, AfterValidator(_condition)] | None = None
+
+    @model_validator(mode="after")
+    def _selects_something(self) -> RaiseRule:
+        if not any(
+            getattr(self, key) is not None for key in (*RULE_SELECTORS, "kind", "condition")
+        ):
+            raise ValueError(
+                "a 'when' rule needs at least one of kind, process, output, metric, seat, "
+                "condition (an empty rule would raise every event)"
+            )
+        return self
+
+
 class UrgencyTier(Declared):
-    """A pre-made response: how long a failure may wait and who hears about it."""
+    """A pre-made response: how long a failure may wait and who hears about it.
+
+    ``notify`` None means the failing seat's owner. ``kinds`` makes this the tier of those event
+    kinds when nothing more specific is declared; ``when`` rules raise an event to this tier.
+    """
 
     deadline: Duration
     action: Literal["wait", "resume", "skip_and_flag", "escalate"]
     notify: SeatId | None = None
     description: str | None = None
+    ack_timeout: Duration | None = None
+    kinds: list[EventKind] = Field(default_factory=list)
+    when: list[RaiseRule] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _escalation_needs_person(self) -> UrgencyTier:
-        if self.action == "escalate" and not self.notify:
-            raise ValueError("action 'escalate' needs 'notify: <human seat id>'")
-        return self
+    @property
+    def silence(self) -> timedelta:
+        """How long an acknowledgement silences a decision: ``ack_timeout``, else the deadline."""
+        return self.ack_timeout if self.ack_timeout is not None else self.deadline
 
 
 class Metric(Declared):
@@ -257,6 +300,7 @@ class Metric(Declared):
     schedule: Cron | None = None
     grace: Duration = DEFAULT_GRACE
     max_age: Duration | None = None
+    urgency: SeatId | None = None
 
 
 class Org(Declared):
@@ -271,6 +315,12 @@ class Org(Declared):
     urgency: dict[str, UrgencyTier] = Field(default_factory=dict)
     metrics: dict[str, Metric] = Field(default_factory=dict)
     source: Path | None = Field(default=None, exclude=True)
+    _lines: dict[str, int] = PrivateAttr(default_factory=dict)
+    """Lines of the keys rules are quoted by (``processes.x.urgency``), filled by the loader."""
+
+    def where(self, path: str) -> str:
+        """``file:line`` of the declared key at dotted ``path`` (line 0 when not from a file)."""
+        return f"{self.source or 'org.yaml'}:{self._lines.get(path, 0)}"
 
     @property
     def base_dir(self) -> Path:

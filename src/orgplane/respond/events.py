@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select
 
+from orgplane.respond.kinds import EventKind, SubjectKind
 from orgplane.store.tables import events
 from orgplane.store.types import utcnow
 from orgplane.store.upsert import dialect_insert
@@ -17,21 +18,14 @@ from orgplane.store.upsert import dialect_insert
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
 
-EventKind = Literal[
-    "crash",
-    "unhandled_error",
-    "handled_error",
-    "in_doubt",
-    "stale",
-    "corrupt",
-    "missing",
-    "invalid",
-    "frozen",
-    "missed_run",
-    "empty_input",
-    "recovered",
+__all__ = [
+    "EventKind",
+    "FailureEvent",
+    "SubjectKind",
+    "recent_events",
+    "record_event",
+    "record_events",
 ]
-SubjectKind = Literal["output", "metric", "process", "run", "seat", "heartbeat"]
 
 
 class FailureEvent(BaseModel):

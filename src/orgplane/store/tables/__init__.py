@@ -5,6 +5,7 @@ them on SQLite and PostgreSQL.
 """
 
 from orgplane.store.tables.base import metadata
+from orgplane.store.tables.decisions import decision_events, decisions
 from orgplane.store.tables.events import events
 from orgplane.store.tables.gate import gate_answers, last_good_files
 from orgplane.store.tables.org import (
@@ -20,6 +21,8 @@ from orgplane.store.tables.runs import *  # noqa: F403  (the runs concern adds i
 from orgplane.store.tables.watch import *  # noqa: F403  (the watch concern adds its tables here)
 
 __all__ = [
+    "decision_events",
+    "decisions",
     "events",
     "gate_answers",
     "last_good_files",

@@ -32,6 +32,10 @@ JSON_RESULTS: dict[str, str] = {
     "metric push": "watch:MetricPushed",
     "scorecard": "watch:Scorecard",
     "gate": "gate:GateResult",
+    "decide": "decisions:Decided",
+    "decision list": "decisions:DecisionList",
+    "decision show": "decisions:DecisionView",
+    "decision ack": "decisions:DecisionView",
 }
 
 

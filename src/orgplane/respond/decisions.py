@@ -1,0 +1,251 @@
+"""Deciding failure events: one stored decision per open signature (subject and kind).
+
+Every event not yet decided is claimed by inserting its ``decision_events`` row (its primary key
+is the compare-and-set: of two deciders on one store, the second finds the row and moves on),
+and in the same transaction the decision is stored: a new one, or the open decision of its
+signature updated (a repeat). A ``recovered`` event closes the open decisions of its subject.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Executable, and_, bindparam, exists, func, select, update
+
+from orgplane.errors import NotFoundError
+from orgplane.org.models import Org
+from orgplane.respond.tiers import EventFacts, choose_tier, failing_seat
+from orgplane.store.tables import decision_events, decisions, events, runs
+from orgplane.store.types import utcnow
+from orgplane.store.upsert import dialect_insert
+
+UNDECLARED_ACTION = "escalate"
+"""What happens to an event no tier applies to: a person hears of it now (the response was not
+written down, so nobody may assume it will wait)."""
+
+UNDECLARED_RULE = "none declared: add 'urgency: <tier>' to the process, output, metric or seat"
+
+BATCH = 500
+"""Events decided per transaction: large enough for a burst, small enough to keep locks short."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What deciding one event did: ``opened`` a decision, ``repeated`` an open one, ``closed``
+    open ones (a recovery), or nothing (``decision_id`` None: a recovery with nothing open)."""
+
+    event_id: int
+    effect: str
+    decision_id: int | None
+    latency_ms: int
+
+
+def decide_pending(
+    conn: Connection, org: Org, *, limit: int = BATCH, now: datetime | None = None
+) -> list[Outcome]:
+    """Decide up to ``limit`` undecided events, oldest first, inside the caller's transaction.
+
+    An event another decider claimed first is skipped, so each event is decided exactly once
+    however many deciders run; call it in a write transaction and commit to publish the result.
+    """
+    pending = select(events, runs.c.process_id).select_from(
+        events.outerjoin(runs, runs.c.id == events.c.run_id)
+    )
+    claimed = exists().where(decision_events.c.event_id == events.c.id)
+    rows = conn.execute(pending.where(~claimed).order_by(events.c.id).limit(limit)).all()
+    outcomes = []
+    for row in rows:
+        event = dict(row._mapping)
+        decided_at = now or utcnow()
+        latency = _ms(decided_at - event["recorded_at"])
+        if not _claim(conn, event["id"], decided_at, latency):
+            continue  # another decider got there first
+        if event["kind"] == "recovered":
+            outcome = _close(conn, event, decided_at, latency)
+        else:
+            outcome = _decide(conn, org, event, decided_at, latency)
+        outcomes.append(outcome)
+    links = [{"event": o.event_id, "decision": o.decision_id} for o in outcomes if o.decision_id]
+    if links:  # one executemany for the batch: a round trip per event is what a burst costs
+        conn.execute(_LINK, links)
+    return outcomes
+
+
+_LINK = (
+    update(decision_events)
+    .where(decision_events.c.event_id == bindparam("event"))
+    .values(decision_id=bindparam("decision"))
+)
+
+
+_BUILT: dict[str, tuple[Executable, Executable]] = {}
+
+
+def _statements(conn: Connection) -> tuple[Executable, Executable]:
+    """The claim and the upsert, built once per dialect and executed with parameters: building
+    a statement from literal values costs SQLAlchemy more than running it."""
+    built = _BUILT.get(conn.dialect.name)
+    if built is not None:
+        return built
+    claim = (
+        dialect_insert(conn, decision_events)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(decision_events.c.event_id)
+    )
+    insert = dialect_insert(conn, decisions)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["open_signature"],
+        set_={
+            "last_event_id": insert.excluded.last_event_id,
+            "repeats": decisions.c.repeats + 1,
+            "updated_at": insert.excluded.updated_at,
+        },
+    ).returning(decisions.c.id, decisions.c.repeats)
+    _BUILT[conn.dialect.name] = (claim, upsert)
+    return claim, upsert
+
+
+def _claim(conn: Connection, event_id: int, at: datetime, latency: int) -> bool:
+    claim = _statements(conn)[0]
+    row = conn.execute(claim, {"event_id": event_id, "decided_at": at, "latency_ms": latency})
+    return row.first() is not None
+
+
+def _decide(
+    conn: Connection, org: Org, event: dict[str, Any], at: datetime, latency: int
+) -> Outcome:
+    facts = EventFacts(
+        kind=event["kind"],
+        subject_kind=event["subject_kind"],
+        subject_id=event["subject_id"],
+        seat_id=event["seat_id"],
+        process_id=event["process_id"],
+        context=event["details"] or {},
+    )
+    choice = choose_tier(org, facts)
+    tier = org.urgency.get(choice.tier) if choice else None
+    seat_id = failing_seat(org, facts)
+    signature = f"{event['subject_kind']}:{event['subject_id']}:{event['kind']}"
+    values = {
+        "signature": signature,
+        "open_signature": signature,
+        "status": "open",
+        "kind": event["kind"],
+        "subject_kind": event["subject_kind"],
+        "subject_id": event["subject_id"],
+        "seat_id": seat_id,
+        "first_event_id": event["id"],
+        "last_event_id": event["id"],
+        "repeats": 0,
+        "tier": choice.tier if choice else None,
+        "rule": choice.rule if choice else UNDECLARED_RULE,
+        "action": tier.action if tier else UNDECLARED_ACTION,
+        "notify": who_is_told(org, tier.notify if tier else None, seat_id),
+        "deadline": event["occurred_at"] + (tier.deadline if tier else timedelta(0)),
+        "decided_at": at,
+        "updated_at": at,
+        "latency_ms": latency,
+    }
+    decision_id, repeats = conn.execute(_statements(conn)[1], values).one()
+    return Outcome(event["id"], "repeated" if repeats else "opened", int(decision_id), latency)
+
+
+def _close(conn: Connection, event: dict[str, Any], at: datetime, latency: int) -> Outcome:
+    statement = (
+        update(decisions)
+        .where(
+            and_(
+                decisions.c.subject_kind == event["subject_kind"],
+                decisions.c.subject_id == event["subject_id"],
+                decisions.c.status == "open",
+            )
+        )
+        .values(
+            status="closed",
+            open_signature=None,
+            closed_at=at,
+            closed_by_event=event["id"],
+            updated_at=at,
+        )
+        .returning(decisions.c.id)
+    )
+    closed = sorted(int(i) for i in conn.execute(statement).scalars())
+    return Outcome(
+        event["id"], "closed" if closed else "nothing", closed[0] if closed else None, latency
+    )
+
+
+def who_is_told(org: Org, notify: str | None, seat_id: str | None) -> str | None:
+    """The tier's ``notify`` seat, else the failing seat's owner, else a human failing seat
+    itself (a person answers for their own seat); None when the chart names nobody."""
+    if notify:
+        return notify
+    seat = org.seats.get(seat_id) if seat_id else None
+    if seat is None:
+        return None
+    if seat.owner:
+        return seat.owner
+    return seat.id if seat.kind == "human" else None
+
+
+def acknowledge(
+    conn: Connection, org: Org, decision_id: int, note: str | None, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """Acknowledge an open decision until its tier's ``ack_timeout`` (default its deadline)
+    from ``now``; NotFoundError when no decision has this id. Returns the updated row."""
+    row = get_decision(conn, decision_id)
+    at = now or utcnow()
+    tier = org.urgency.get(row["tier"]) if row["tier"] else None
+    until = at + tier.silence if tier else max(at, row["deadline"])
+    conn.execute(
+        update(decisions)
+        .where(decisions.c.id == decision_id)
+        .values(acked_at=at, acked_until=until, ack_note=note, updated_at=at)
+    )
+    return get_decision(conn, decision_id)
+
+
+def get_decision(conn: Connection, decision_id: int) -> dict[str, Any]:
+    """The stored decision ``decision_id`` with the ids of its events; NotFoundError if none."""
+    row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).first()
+    if row is None:
+        raise NotFoundError(
+            f"decision {decision_id}: no such decision; list them with 'orgplane decision list'"
+        )
+    found = dict(row._mapping)
+    ids = select(decision_events.c.event_id).where(decision_events.c.decision_id == decision_id)
+    found["event_ids"] = sorted(
+        int(i) for i in conn.execute(ids.order_by(decision_events.c.event_id)).scalars()
+    )
+    return found
+
+
+def list_decisions(
+    conn: Connection, *, include_closed: bool = False, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Decisions newest first: the open ones, or all with ``include_closed``."""
+    query = select(decisions).order_by(decisions.c.id.desc()).limit(limit)
+    if not include_closed:
+        query = query.where(decisions.c.status == "open")
+    return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def state_of(row: dict[str, Any], now: datetime) -> str:
+    """``closed``, ``acknowledged`` (silenced until ``acked_until``) or ``live``."""
+    if row["status"] == "closed":
+        return "closed"
+    if row["acked_until"] is not None and row["acked_until"] > now:
+        return "acknowledged"
+    return "live"
+
+
+def undecided_count(conn: Connection) -> int:
+    """How many events no decider has claimed yet."""
+    claimed = exists().where(decision_events.c.event_id == events.c.id)
+    return int(conn.execute(select(func.count()).select_from(events).where(~claimed)).scalar_one())
+
+
+def _ms(delta: timedelta) -> int:
+    return max(0, round(delta.total_seconds() * 1000))
