@@ -63,7 +63,7 @@ def gate(session: Session, seat_id: str, *, now: datetime | None = None) -> Gate
     states, readings = [], {}
     for ident in wanted:
         output = org.outputs[ident]
-        reading = read_output(base, output, snap.published.get(ident))
+        reading = read_output(base, output, snap.published.get(ident), keep_raw=True)
         finding = classify_output(output, reading, at, snap.priors.get(("output", ident)))
         readings[ident] = reading
         states.append(

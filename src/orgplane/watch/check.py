@@ -87,9 +87,10 @@ def evaluate(
     findings: list[Finding] = []
     base = str(org.base_dir)
     for output in org.outputs.values():
-        reading = read_output(base, output, snap.published.get(output.id))
+        wanted = readings is not None and output.id in keep
+        reading = read_output(base, output, snap.published.get(output.id), keep_raw=wanted)
         finding = classify_output(output, reading, now, snap.priors.get(("output", output.id)))
-        if readings is not None and finding.status == "fresh" and output.id in keep:
+        if readings is not None and wanted and finding.status == "fresh":
             # Only the bytes and their time: the parsed content of thousands of files kept
             # alive to the end of the pass would cost the garbage collector more than the read.
             readings[output.id] = Reading(reading.source, data_at=reading.data_at, raw=reading.raw)
@@ -101,12 +102,14 @@ def evaluate(
     return findings
 
 
-def read_output(base: str, output: Output, published: Published | None) -> Reading:
+def read_output(
+    base: str, output: Output, published: Published | None, *, keep_raw: bool = False
+) -> Reading:
     """Read an output's state: its file (the newest match of a glob), else its latest publish,
-    whichever was written last. Never raises."""
+    whichever was written last. Never raises. ``keep_raw``: keep the bytes on the reading."""
     if output.location:
         path, missing = locate(base, output.location)
-        reading = read_located(path, missing, output)
+        reading = read_located(path, missing, output, keep_raw=keep_raw)
         newer = published and (
             reading.missing or (reading.written_at and published.published_at > reading.written_at)
         )
@@ -118,17 +121,23 @@ def read_output(base: str, output: Output, published: Published | None) -> Readi
             missing=f"nothing published yet; publish it with 'orgplane publish {output.id}'",
         )
     reading = parse_content(
-        published.content, output, f"the content published for {output.id}", published.published_at
+        published.content,
+        output,
+        f"the content published for {output.id}",
+        published.published_at,
+        keep_raw=keep_raw,
     )
     reading.same_content = published.repeats
     return reading
 
 
-def read_located(path: str | None, missing: str, output: Output) -> Reading:
+def read_located(
+    path: str | None, missing: str, output: Output, *, keep_raw: bool = False
+) -> Reading:
     """Read what :func:`locate` found; a listed file gone by now is reported as such."""
     if path is None:
         return Reading(output.location or output.id, missing=missing)
-    reading = read_file(path, output)
+    reading = read_file(path, output, keep_raw=keep_raw)
     if reading.missing and missing and "does not exist" in reading.missing:
         reading.missing = missing  # it was listed a moment ago: say so
     return reading
