@@ -38,8 +38,14 @@ def _render_table(found: list[DecisionView], empty: str) -> None:
         console().print(empty)
         return
     table = Table(box=None, pad_edge=False)
-    for header in ("id", "state", "subject", "kind", "tier", "action", "tell", "deadline"):
-        table.add_column(header, no_wrap=header != "subject", overflow="fold")
+    for header in ("id", "state", "subject", "kind", "tier", "action", "tell", "due (UTC)"):
+        # The subject folds, never squeezed to a letter a line by the columns that do not.
+        table.add_column(
+            header,
+            no_wrap=header != "subject",
+            overflow="fold",
+            min_width={"subject": 16, "due (UTC)": 11}.get(header),
+        )
     for d in found:
         table.add_row(
             str(d.id),
@@ -49,7 +55,7 @@ def _render_table(found: list[DecisionView], empty: str) -> None:
             esc(d.tier or "-"),
             esc(d.action),
             esc(d.notify or "-"),
-            _time(d.deadline),
+            d.deadline.strftime("%m-%d %H:%M") if d.deadline else "-",
         )
     console().print(table)
 
