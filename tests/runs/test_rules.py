@@ -39,6 +39,11 @@ def test_checkpoint_flags(flags: dict[str, object], expected: str) -> None:
 def test_one_resume_command() -> None:
     assert resume_command("p:b") == "orgplane run resume p:b"
     assert resume_command("p:b", "/x/org.yaml") == "orgplane --org /x/org.yaml run resume p:b"
+    # Quoted as Session.command quotes the checkpoint commands printed beside it.
+    assert (
+        resume_command("p:b", "/my org/org.yaml")
+        == "orgplane --org '/my org/org.yaml' run resume p:b"
+    )
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ for a person; and the command that resumes it.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,9 +27,10 @@ STAGE_STATES = ("done", "failed", "skipped", "in_doubt", "held", "running", "pen
 
 def resume_command(run_id: str, org_path: str | Path | None = None) -> str:
     """The one spelling of the command that resumes ``run_id``; with ``org_path``, it names
-    the org file, so it works from any folder."""
-    org = f"--org {org_path} " if org_path is not None else ""
-    return f"orgplane {org}run resume {run_id}"
+    the org file, so it works from any folder. Both are shell-quoted, as in every other
+    command orgplane prints (``Session.command``), so a path with a space can be pasted."""
+    org = f"--org {shlex.quote(str(org_path))} " if org_path is not None else ""
+    return f"orgplane {org}run resume {shlex.quote(run_id)}"
 
 
 def progress_baseline(status: RunStatus) -> int:
