@@ -270,7 +270,8 @@ class RaiseRule(Declared):
 class UrgencyTier(Declared):
     """A pre-made response: how long a failure may wait and who hears about it.
 
-    ``notify`` None means the failing seat's owner. ``kinds`` makes this the tier of those event
+    ``notify`` None means the failing seat's owner. ``attempts`` bounds how often the ``resume``
+    action restarts one run before a person is told. ``kinds`` makes this the tier of those event
     kinds when nothing more specific is declared; ``when`` rules raise an event to this tier.
     """
 
@@ -279,6 +280,7 @@ class UrgencyTier(Declared):
     notify: SeatId | None = None
     description: str | None = None
     ack_timeout: Duration | None = None
+    attempts: int = Field(default=3, ge=1, le=100)
     kinds: list[EventKind] = Field(default_factory=list)
     when: list[RaiseRule] = Field(default_factory=list)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # importing the store costs SQLAlchemy; commands that never open it skip it
+    from orgplane.errors import OrgplaneError
     from orgplane.org.models import Org
     from orgplane.store.engine import Store
 
@@ -33,6 +34,7 @@ class Session:
     _store: Store | None = field(default=None, repr=False)
     explicit_org: bool = field(default=False, repr=False)
     _synced: bool = field(default=False, repr=False)
+    _org_stamp: tuple[int, int] | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, org: str | Path | None = None, db: str | None = None) -> Session:
@@ -45,8 +47,30 @@ class Session:
         if self._org is None:
             from orgplane.org.loader import load_org
 
+            stamp = _stamp(self.org_path)
             self._org = load_org(self.org_path)
+            self._org_stamp = stamp
         return self._org
+
+    def refresh_org(self) -> OrgplaneError | None:
+        """For a long-running use case: load the org file again if it changed on disk since it
+        was loaded. A broken new version keeps the org loaded before, and its error is returned
+        (each change is tried once); the store is synced with a good new version on next use."""
+        from orgplane.errors import OrgplaneError
+        from orgplane.org.loader import load_org
+
+        if self._org is None:
+            return None
+        stamp = _stamp(self.org_path)
+        if stamp == self._org_stamp:
+            return None
+        self._org_stamp = stamp
+        try:
+            self._org = load_org(self.org_path)
+        except OrgplaneError as exc:
+            return exc
+        self._synced = False
+        return None
 
     def forget_org(self) -> None:
         """Read the org file again on next use (after an edit such as a learning)."""
@@ -90,3 +114,12 @@ class Session:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """What says a file changed, without reading it: its modification time and size."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size)

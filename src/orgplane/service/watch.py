@@ -50,16 +50,17 @@ def check(session: Session, *, now: datetime | None = None) -> CheckResult:
     return CheckResult.model_validate(report.as_dict())
 
 
-def watch(session: Session, interval: str) -> None:
-    """Run check passes every ``interval`` (e.g. ``30s``) until SIGTERM or SIGINT.
+def watch(session: Session, interval: str, *, respond: bool = True) -> None:
+    """Run check passes every ``interval`` (e.g. ``30s``) until SIGTERM or SIGINT, and with
+    ``respond`` the rest of the daemon (:mod:`orgplane.service.daemon`): every event decided
+    within a second, notifications sent, dead runs resumed.
 
     The org file is loaded first, so a missing or broken one is bad input now, not a log line.
     """
-    from orgplane.watch.daemon import Watcher
+    from orgplane.service.daemon import run_daemon
 
     every = _duration(interval, "--interval")
-    session.org()
-    Watcher(session.org_path, session.db, every).run()
+    run_daemon(session, every, respond=respond)
 
 
 class Published(Result):

@@ -41,16 +41,17 @@ _PASS_TROUBLE: tuple[type[Exception], ...] = (OrgplaneError, OSError)  # and dri
 
 
 def log_to_stderr() -> None:
-    """Send the watcher's log to stderr, one timestamped line per record, unless the program
-    has configured logging itself (then its handlers are used as they are)."""
-    if logging.getLogger().handlers or log.handlers:
+    """Send orgplane's log (the watcher's, the daemon's) to stderr, one timestamped line per
+    record, unless the program has configured logging itself (its handlers are then used)."""
+    parent = logging.getLogger("orgplane")
+    if logging.getLogger().handlers or parent.handlers:
         return
     handler = logging.StreamHandler(sys.stderr)
     formatter = logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S+00:00")
     formatter.converter = time.gmtime
     handler.setFormatter(formatter)
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
+    parent.addHandler(handler)
+    parent.setLevel(logging.INFO)
 
 
 class Watcher:
@@ -79,14 +80,21 @@ class Watcher:
         resolve_db_url(self.db, self.org_path)
         log_to_stderr()
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.serve()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def serve(self) -> None:
+        """The loop itself, without signal handling: for a thread of a larger daemon, which
+        stops it with :meth:`stop`."""
         log.info("watching %s every %gs", self.org_path, self.interval.total_seconds())
         try:
             while not self.stopping.is_set():
                 self.run_pass()
                 self.stopping.wait(self.interval.total_seconds())
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
             self._drop_store()
             log.info("stopped after %d passes", self.passes)
 

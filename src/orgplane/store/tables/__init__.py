@@ -17,6 +17,7 @@ from orgplane.store.tables.org import (
     seats,
     synced_org,
 )
+from orgplane.store.tables.resumes import resume_attempts
 from orgplane.store.tables.runs import *  # noqa: F403  (the runs concern adds its tables here)
 from orgplane.store.tables.watch import *  # noqa: F403  (the watch concern adds its tables here)
 
@@ -32,6 +33,7 @@ __all__ = [
     "org_syncs",
     "outputs",
     "processes",
+    "resume_attempts",
     "seats",
     "synced_org",
 ]

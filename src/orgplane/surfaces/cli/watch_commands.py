@@ -115,8 +115,16 @@ def _ago(moment: datetime | None, now: datetime, *, short: bool = False) -> str:
 def watch(
     ctx: typer.Context,
     interval: str = typer.Option("30s", "--interval", help="Time between passes, e.g. 30s, 5m."),
+    respond: bool = typer.Option(
+        True,
+        "--respond/--no-respond",
+        help="Also decide every event within a second, send notifications and resume dead "
+        "runs (default); --no-respond only detects.",
+    ),
 ) -> None:
-    """Run check passes until SIGTERM; record each transition once as a failure event."""
+    """The daemon: check passes every interval (each transition recorded once as a failure
+    event) and, unless --no-respond, every event decided within a second of its commit,
+    notifications sent and dead runs resumed, until SIGTERM."""
     import logging
 
     from orgplane.service.watch import watch as run_watcher
@@ -124,7 +132,8 @@ def watch(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    run_watcher(ctx.obj, interval)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a migration is one line, not ten
+    run_watcher(ctx.obj, interval, respond=respond)
 
 
 @app.command()

@@ -9,12 +9,15 @@ Both outside services are simulated here so the example runs anywhere:
 * Gmail drafts go to ``simulate/gmail-drafts.jsonl``, one line per draft, keyed by the
   idempotency key orgplane passes in; ``draft_exists`` (the reconcile function) looks a key up
   there, as the real one would search Gmail for a draft carrying the key in a header.
+* ``simulate/leadmagic-latency`` (a number of seconds) makes every validation take that long, as
+  a slow API would: long enough to stop a worker mid-batch on purpose.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +64,9 @@ def _injected_fault(ctx: StageContext) -> str | None:
 def validate(prospect: dict[str, Any], ctx: StageContext) -> dict[str, Any]:
     """Ask (simulated) LeadMagic whether the prospect's address is deliverable."""
     _append(_folder(ctx) / "leadmagic-calls.log", f"{ctx.record_key} attempt {ctx.attempt}")
+    latency = _folder(ctx) / "leadmagic-latency"
+    if latency.exists():
+        time.sleep(float(latency.read_text().strip() or 0))
     code = _injected_fault(ctx)
     if code:
         raise LeadMagicError(code, f"LeadMagic answered {code} for {prospect['email']}")
