@@ -25,7 +25,8 @@ _BACKTICKS = re.compile(r"`+")
 
 def md_text(value: object) -> str:
     """``value`` as running Markdown text that renders as written: special characters
-    backslash-escaped, line breaks (which would end a paragraph or a table row) as spaces."""
+    backslash-escaped, line breaks (which would end a paragraph or a table row) as spaces.
+    Never put it at the start of a line: leading spaces there would make a code block."""
     text = _SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", str(value)))
     return _UNDERSCORES.sub(lambda m: _underscores(m, text), text)
 
@@ -62,7 +63,7 @@ def render_markdown(briefing: Briefing) -> str:
     lines = [
         f"# Briefing for {_seat(briefing.seat)}",
         "",
-        f"{md_text(briefing.org)} · compiled {stamp(briefing.compiled_at)} · "
+        f"Org {md_text(briefing.org)} · compiled {stamp(briefing.compiled_at)} · "
         f"**{counts.fresh} of {counts.inputs} inputs fresh** · "
         f"{counts.decisions_awaiting} decision{_s(counts.decisions_awaiting)} waiting on a "
         f"person · {counts.metrics_stale} of {counts.metrics} metrics stale",
