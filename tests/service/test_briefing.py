@@ -272,7 +272,9 @@ def test_open_decisions_waiting_on_a_person_live_first(session: Session, agency:
     assert section.index("pepper:1") < section.index("nick:1")
     assert f"acknowledged until {stamp(acked)}" in section  # type: ignore[arg-type]
     assert f"decision ack {ids['nick:1']}" in section and "**live**" in section
-    assert "wait on nobody" in section
+    assert "other open decisions wait on nobody now: " in section
+    assert sum(briefing.other_decisions.values()) == briefing.counts.other_open_decisions
+    assert "skip_and_flag" in briefing.other_decisions
 
 
 def test_the_scorecard_marks_stale_metrics_with_their_last_clean_push(

@@ -122,6 +122,7 @@ def make(text: str, *, field: str = "headline", value: str | None = None) -> Bri
         ),
         inputs=inputs,
         decisions=[decision],
+        other_decisions={},
         decisions_truncated=False,
         scorecard=Scorecard(ok=False, at=NOW, metrics=[metric]),
     )

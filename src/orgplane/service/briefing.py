@@ -101,6 +101,8 @@ class Briefing(Result):
     counts: BriefingCounts
     inputs: list[BriefingInput]
     decisions: list[BriefingDecision]
+    other_decisions: dict[str, int]
+    """The other open decisions (waiting on nobody now), counted by action."""
     decisions_truncated: bool
     scorecard: Scorecard
 
@@ -153,6 +155,7 @@ def compile_briefing(session: Session, seat_id: str, *, now: datetime | None = N
         counts=counts,
         inputs=inputs,
         decisions=decisions,
+        other_decisions=_other_actions(open_views, decisions),
         decisions_truncated=len(open_views) >= DECISIONS_READ,
         scorecard=card,
     )
@@ -222,6 +225,15 @@ def _person(seat: SeatRef | None) -> str | None:
     if seat is None:
         return None
     return f"{seat.id} ({seat.holder})" if seat.holder else seat.id
+
+
+def _other_actions(views: list[DecisionView], chosen: list[BriefingDecision]) -> dict[str, int]:
+    shown = {d.id for d in chosen}
+    counted: dict[str, int] = {}
+    for view in views:
+        if view.id not in shown:
+            counted[view.action] = counted.get(view.action, 0) + 1
+    return dict(sorted(counted.items()))
 
 
 def _awaiting(session: Session, views: list[DecisionView], now: datetime) -> list[BriefingDecision]:

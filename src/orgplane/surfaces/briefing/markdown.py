@@ -54,7 +54,9 @@ def md_code(text: str) -> str:
     text = _LINE_BREAKS.sub(" ", text)
     longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
     ticks = "`" * (longest + 1)
-    return f"{ticks} {text} {ticks}"
+    # CommonMark strips one space each side, so padding keeps a leading or trailing backtick.
+    pad = " " if longest or text.startswith(" ") or text.endswith(" ") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def render_markdown(briefing: Briefing) -> str:
@@ -98,6 +100,7 @@ def _input(number: int, item: BriefingInput) -> list[str]:
         "",
         f"- From: seat {_seat(item.producer)}",
         f"- Freshness: {_freshness(item)}",
+        *([] if item.fresh else [f"- Gate: {md_text(item.reason)}"]),
         f"- Protocol: {md_text(item.protocol)}; action: {md_text(item.action)}",
     ]
     if item.description:
@@ -118,7 +121,7 @@ def _freshness(item: BriefingInput) -> str:
     if item.fresh:
         data = f", data of {stamp(item.content_at)}" if item.content_at else ""
         return f"fresh, {md_text(item.age or '?')} old{data}"
-    return f"{md_text(item.status)}; {md_text(item.reason)}"
+    return md_text(item.status)
 
 
 def _decisions(briefing: Briefing) -> list[str]:
@@ -129,7 +132,8 @@ def _decisions(briefing: Briefing) -> list[str]:
         lines.append("- (more open decisions than a briefing reads; see `orgplane decision list`)")
     other = briefing.counts.other_open_decisions
     if other:
-        lines.append(f"- {other} other open decision{_s(other)} wait on nobody (skip and flag).")
+        actions = ", ".join(f"{n} {md_text(a)}" for a, n in briefing.other_decisions.items())
+        lines.append(f"- {other} other open decision{_s(other)} wait on nobody now: {actions}.")
     return [*lines, ""]
 
 
