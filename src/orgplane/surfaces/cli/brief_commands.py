@@ -72,7 +72,8 @@ def brief(
         console().print(
             f"wrote the {chosen.value} briefing of {esc(seat)} to {esc(output)}: "
             f"{counts.fresh} of {counts.inputs} inputs fresh, "
-            f"{counts.decisions_awaiting} decisions waiting on a person, "
+            f"{counts.decisions_awaiting} decision{'' if counts.decisions_awaiting == 1 else 's'} "
+            "waiting on a person, "
             f"{counts.metrics_stale} of {counts.metrics} metrics stale",
             soft_wrap=True,
         )
