@@ -298,3 +298,20 @@ def test_an_unknown_seat_and_a_seat_without_inputs_are_refused(session: Session)
         compile_briefing(session, "nobody")
     with pytest.raises(UsageError, match=r"seat 'ceo' declares no inputs.*seats\.ceo.*radar"):
         compile_briefing(session, "ceo")
+
+
+def test_a_hostile_file_is_escaped_in_html_and_verbatim_in_markdown(
+    session: Session, agency: Path
+) -> None:
+    at = NOW - timedelta(hours=1)
+    write_inputs(agency, at, "today")
+    hostile = '<script>alert("x")</script> **[red]boom[/red]**'
+    text = json.dumps({"updated_at": iso(at), "note": hostile}, ensure_ascii=False)
+    write_state(agency.parent / "state" / "crystal.json", text, at)
+    briefing = compile_briefing(session, "radar", now=NOW)
+    crystal = by_output(briefing)["crystal-billing"].summary
+    assert crystal is not None and crystal.text == text  # first lines: one line of JSON
+    page = render_html(briefing)
+    assert "<script" not in page and "&lt;script&gt;alert(" in page
+    assert "[red]boom[/red]" in page
+    assert f"```text\n{text}\n```" in render_markdown(briefing)
