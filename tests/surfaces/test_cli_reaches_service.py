@@ -44,6 +44,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "scorecard": ["scorecard"],
     "prune": ["prune"],
     "gate": ["gate", "radar"],
+    "brief": ["brief", "radar"],
     "decide": ["decide", "--once"],
     "decision list": ["decision", "list"],
     "decision show": ["decision", "show", "1"],  # none yet: refused by the service (exit 2)

@@ -203,6 +203,12 @@ class _Checker:
                     ("outputs", output.id, "checks", "min_rows"),
                     "min_rows needs format csv, json or yaml (a list of rows)",
                 )
+            if output.format == "text" and output.summary is not None:
+                self.add(
+                    ("outputs", output.id, "summary"),
+                    "summary needs format json, yaml (a field) or csv (a column); a text "
+                    "output is summarised by its first lines: drop the key",
+                )
 
     def check_processes(self) -> None:
         for process in self.org.processes.values():

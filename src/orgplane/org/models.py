@@ -168,6 +168,15 @@ class ContentChecks(Declared):
     json_schema: dict[str, Any] | None = None
 
 
+def _summary_path(value: str) -> str:
+    if not value.strip() or any(not part.strip() for part in value.split(".")):
+        raise ValueError(
+            f"summary {value!r} is not a field path: write a field (headline), a dotted path "
+            "(meta.headline, items.0.name) or, for csv, a column name"
+        )
+    return value
+
+
 class Output(Declared):
     """Shared state a seat produces for others: a file on disk or content published to orgplane."""
 
@@ -186,6 +195,9 @@ class Output(Declared):
     frozen_after: int = Field(default=3, ge=2)
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1)
     urgency: SeatId | None = None
+    summary: Annotated[str, AfterValidator(_summary_path)] | None = None
+    """What a briefing shows of this output: a dotted field path (json, yaml) or a column of the
+    newest row (csv); without it, the first lines of the content."""
 
 
 class HandledError(Declared):

@@ -51,6 +51,7 @@ def _register() -> None:
     # Imported for their side effect of adding commands to `app`.
     from orgplane.surfaces.cli import (  # noqa: F401
         audit_commands,
+        brief_commands,
         decision_commands,
         demo,
         gate_commands,
