@@ -36,6 +36,7 @@ JSON_RESULTS: dict[str, str] = {
     "decision list": "decisions:DecisionList",
     "decision show": "decisions:DecisionView",
     "decision ack": "decisions:DecisionView",
+    "notifications": "notifications:NotificationList",
 }
 
 
