@@ -9,8 +9,8 @@ import pytest
 
 from orgplane.errors import OrgFileError
 from orgplane.org.loader import parse_org
-from orgplane.org.reach import missing_variables, unreachable, up_the_line, validate_problems
 from orgplane.org.models import Org
+from orgplane.org.reach import missing_variables, unreachable, up_the_line, validate_problems
 from orgplane.org.readiness import Gap, readiness_gaps
 from tests.surfaces.cli_helpers import orgplane
 
