@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -165,14 +166,13 @@ def _step(
 ) -> Step | None:
     tier = _tier(org, row)
     span = tier.deadline if tier else timedelta(0)
+    take = partial(_take, conn, org, row, now, command, process_id)
     acked_until = row["acked_until"]
     if acked_until is not None and acked_until > now:
         return _reschedule(conn, row, acked_until)
     if row["holder"] is None:
         if row["action"] == "wait" and now >= row["deadline"]:
-            return _take(
-                conn, org, row, now, command, process_id, "deadline", row["notify"], 0, now + span
-            )
+            return take("deadline", row["notify"], 0, now + span)
         return _reschedule(conn, row, row["deadline"] if row["action"] == "wait" else None)
     told_since_ack = (
         row["notified_at"] is not None
@@ -180,47 +180,14 @@ def _step(
         and row["notified_at"] >= acked_until
     )
     if acked_until is not None and not told_since_ack:
-        return _take(
-            conn,
-            org,
-            row,
-            now,
-            command,
-            process_id,
-            "ack_expired",
-            row["holder"],
-            row["level"],
-            now + span,
-        )
+        return take("ack_expired", row["holder"], row["level"], now + span)
     if tier is not None and now >= row["deadline"]:
         above = _above(org, row["holder"])
         if above is not None:
-            return _take(
-                conn,
-                org,
-                row,
-                now,
-                command,
-                process_id,
-                "escalated",
-                above,
-                row["level"] + 1,
-                now + span,
-            )
+            return take("escalated", above, row["level"] + 1, now + span)
     repeat = tier.repeat if tier else None
     if repeat and row["notified_at"] is not None and now >= row["notified_at"] + repeat:
-        return _take(
-            conn,
-            org,
-            row,
-            now,
-            command,
-            process_id,
-            "repeat",
-            row["holder"],
-            row["level"],
-            row["deadline"],
-        )
+        return take("repeat", row["holder"], row["level"], row["deadline"])
     return _reschedule(
         conn, row, _next(org, tier, row["holder"], row["deadline"], row["notified_at"])
     )

@@ -17,6 +17,7 @@ from orgplane.service.session import Session
 
 if TYPE_CHECKING:
     from orgplane.respond.delivery import Job, TargetResult
+    from orgplane.respond.followups import Step
     from orgplane.respond.outbox import RetryPolicy
 
 
@@ -130,17 +131,17 @@ def follow_up(session: Session, *, now: datetime | None = None) -> FollowedUp:
             break
     return FollowedUp(
         queued=sum(1 for s in steps if s.notification_id is not None),
-        steps=[
-            FollowUpStep(
-                decision_id=s.decision_id,
-                reason=s.reason,
-                recipient=s.recipient,
-                level=s.level,
-                notification_id=s.notification_id,
-            )
-            for s in steps
-            if s.reason is not None
-        ],
+        steps=[_step_view(s) for s in steps if s.reason is not None],
+    )
+
+
+def _step_view(step: Step) -> FollowUpStep:
+    return FollowUpStep(
+        decision_id=step.decision_id,
+        reason=step.reason,
+        recipient=step.recipient,
+        level=step.level,
+        notification_id=step.notification_id,
     )
 
 
@@ -157,15 +158,7 @@ def escalate(
         step = followups.escalate(
             conn, org, decision_id, utcnow(), reason=reason, command=_command(session)
         )
-    if step is None:
-        return None
-    return FollowUpStep(
-        decision_id=step.decision_id,
-        reason=step.reason,
-        recipient=step.recipient,
-        level=step.level,
-        notification_id=step.notification_id,
-    )
+    return _step_view(step) if step is not None else None
 
 
 def deliver_due(
