@@ -323,3 +323,35 @@ def test_variables_are_read_from_the_environment_when_sent(
         with session.store().read() as conn:
             stored = attempts_of(conn, missing.notifications[0].id)
         assert all("secret-part" not in (a["target"] + (a["detail"] or "")) for a in stored)
+
+
+def test_a_row_claimed_by_a_sender_that_died_is_sent_once_its_claim_expires(
+    session: Session, receiver: Receiver
+) -> None:
+    from orgplane.respond.outbox import claim_due
+
+    _fail(session)
+    decide_pending(session)
+    t0, policy = utcnow(), RetryPolicy()
+    with session.store().write() as conn:  # a sender claims the row, then is killed
+        [claimed] = claim_due(conn, "dead-sender", t0, limit=10, policy=policy)
+    assert claimed["attempts"] == 1 and claimed["claimed_by"] == "dead-sender"
+    assert deliver_due(session, now=t0 + policy.lease - timedelta(seconds=1)).claimed == 0
+    late = deliver_due(session, now=t0 + policy.lease)
+    assert late.sent == 1 and late.notifications[0].attempts == 2
+    assert receiver.paths() == ["ok-lead"]
+
+
+def test_a_recovery_cancels_what_was_not_sent_and_stops_follow_ups(
+    session: Session, receiver: Receiver
+) -> None:
+    t0 = utcnow()
+    _fail(session, at=t0)
+    decide_pending(session)
+    _fail(session, kind="recovered")
+    decide_pending(session)
+    done = deliver_due(session)
+    assert done.claimed == 0 and receiver.posts == []
+    [cancelled] = list_notifications(session).notifications
+    assert cancelled.status == "cancelled"
+    assert _reasons(session, t0 + timedelta(hours=9)) == []  # closed: never followed up
