@@ -104,8 +104,18 @@ def rss_mb(pid: int) -> float:
 def start_daemon(org: Path, url: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORGPLANE_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "orgplane", "--org", str(org), "--db", url, "watch",
-         "--interval", "1h"],
+        [
+            sys.executable,
+            "-m",
+            "orgplane",
+            "--org",
+            str(org),
+            "--db",
+            url,
+            "watch",
+            "--interval",
+            "1h",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -181,13 +191,19 @@ def measure(backend: str, url: str, org: Path) -> None:
     if "Traceback" in log:
         raise RuntimeError(log[-2000:])
     print(f"  {backend}: steady {total} events at {RATE:g}/s over {STEADY_S:g}s")
-    print(f"    decision  p50 {p50 * 1000:6.0f} ms  p99 {p99 * 1000:6.0f} ms  max {worst * 1000:6.0f} ms")
-    print(f"    reference p50 {r50 * 1000:6.0f} ms  p99 {r99 * 1000:6.0f} ms  max {rworst * 1000:6.0f} ms"
-          "  (noticing the commit only)")
+    print(
+        f"    decision  p50 {p50 * 1000:6.0f} ms  p99 {p99 * 1000:6.0f} ms  max {worst * 1000:6.0f} ms"
+    )
+    print(
+        f"    reference p50 {r50 * 1000:6.0f} ms  p99 {r99 * 1000:6.0f} ms  max {rworst * 1000:6.0f} ms"
+        "  (noticing the commit only)"
+    )
     print(f"    p50 ratio {p50 / r50:5.2f}x of the reference" if r50 else "")
     print(f"  {backend}: burst of {BURST} events in one transaction drained in {drained:5.2f}s")
-    print(f"    daemon memory: {rss_start:.0f} MB at start, {rss_steady:.0f} MB after the steady "
-          f"load, {rss_burst:.0f} MB after the burst")
+    print(
+        f"    daemon memory: {rss_start:.0f} MB at start, {rss_steady:.0f} MB after the steady "
+        f"load, {rss_burst:.0f} MB after the burst"
+    )
 
 
 def main() -> None:

@@ -104,7 +104,7 @@ def test_each_attempt_is_claimed_once_and_the_last_escalates(agency: Path, db_ur
 
         def plan(at: object) -> tuple[list, list]:  # type: ignore[type-arg]
             with store.write() as conn:
-                return plan_resumes(conn, org, at, host="h", command=COMMAND)  # type: ignore[arg-type]
+                return plan_resumes(conn, org, at, host="h", argv=COMMAND)  # type: ignore[arg-type]
 
         due, gone = plan(now)
         assert [(d.decision_id, d.run_id, d.attempt) for d in due] == [(decision_id, run_id, 1)]
@@ -141,9 +141,7 @@ def test_a_live_lease_means_nobody_restarts_the_run(store: Store, org: Org) -> N
             .where(run_records.c.run_id == run_id, run_records.c.seq == 1)
             .values(lease_owner="w-alive", lease_until=utcnow() + timedelta(minutes=5))
         )
-        due, gone = plan_resumes(
-            conn, org, utcnow() + timedelta(seconds=2), host="h", command=COMMAND
-        )
+        due, gone = plan_resumes(conn, org, utcnow() + timedelta(seconds=2), host="h", argv=COMMAND)
     assert (due, gone) == ([], [])
 
 

@@ -49,6 +49,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "decision list": ["decision", "list"],
     "decision show": ["decision", "show", "1"],  # none yet: refused by the service (exit 2)
     "decision ack": ["decision", "ack", "1", "--note", "on it"],
+    "notifications": ["notifications", "--failed"],
     "demo": ["demo", "--keep", "{dir}/not-empty"],  # refused before any work: see test_demo
 }
 

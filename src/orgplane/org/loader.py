@@ -197,8 +197,25 @@ def _validate(
 
 def _rule_lines(document: dict[str, Any], locator: Locator) -> dict[str, int]:
     """Lines of the keys a decision quotes as the rule that fired: each item's ``urgency``,
-    each tier, its ``kinds`` and each of its ``when`` rules."""
+    each tier, its ``kinds`` and each of its ``when`` rules; and of each seat, each tier's
+    ``notify`` and each ``notify_urls`` entry (what ``orgplane validate`` points at)."""
     lines: dict[str, int] = {}
+    # Where each seat and each notification URL is, for the reachability checks of validate.
+    for item_id, body in (document.get("seats") or {}).items():
+        lines[f"seats.{item_id}"] = locator.line("seats", item_id)
+        urls = body.get("notify_urls") if isinstance(body, dict) else None
+        for index in range(len(urls) if isinstance(urls, list) else 0):
+            lines[f"seats.{item_id}.notify_urls.{index}"] = locator.line(
+                "seats", item_id, "notify_urls", index
+            )
+    for tier_id, body in (document.get("urgency") or {}).items():
+        urls = body.get("notify_urls") if isinstance(body, dict) else None
+        for index in range(len(urls) if isinstance(urls, list) else 0):
+            lines[f"urgency.{tier_id}.notify_urls.{index}"] = locator.line(
+                "urgency", tier_id, "notify_urls", index
+            )
+        if isinstance(body, dict) and "notify" in body:
+            lines[f"urgency.{tier_id}.notify"] = locator.line("urgency", tier_id, "notify")
     for section in ("seats", "outputs", "processes", "metrics"):
         for item_id, body in (document.get(section) or {}).items():
             if isinstance(body, dict) and "urgency" in body:

@@ -7,6 +7,7 @@ so that every mistake in a file is reported in one pass.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -83,6 +84,34 @@ def _retention(value: timedelta) -> timedelta:
 
 Retention = Annotated[Duration, AfterValidator(_retention)]
 
+_URL_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _notify_url(value: str) -> str:
+    # Only the shape here (every command loads the org, and Apprise costs 0.3 s to import):
+    # whether Apprise understands the URL is asked by 'orgplane validate' (org/reach.py).
+    if not _URL_SHAPE.match(value):
+        raise ValueError(
+            f"{value!r} is not a notification URL: write an Apprise URL such as "
+            "'mailto://user:${SMTP_PASSWORD}@example.com' or 'json://host/path'"
+        )
+    if "$" in _VARIABLE.sub("", value):
+        raise ValueError(
+            f"{value!r} has a '$' that is not a '${{NAME}}' variable: write ${{NAME}} with "
+            "letters, digits and '_', taken from the environment when it is sent"
+        )
+    return value
+
+
+NotifyUrl = Annotated[str, AfterValidator(_notify_url)]
+"""An Apprise URL; ``${NAME}`` in it is read from the environment at send time."""
+
+
+def url_variables(url: str) -> list[str]:
+    """The environment variables a notification URL reads (``${NAME}``), in order."""
+    return _VARIABLE.findall(url)
+
 
 class Declared(BaseModel):
     """Base of every declared item: unknown keys are mistakes, items are immutable."""
@@ -140,9 +169,15 @@ class Seat(Declared):
     inputs: dict[str, InputProtocol] = Field(default_factory=dict)
     retired: Retirement | None = None
     urgency: SeatId | None = None
+    notify_urls: list[NotifyUrl] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _retirement_matches_status(self) -> Seat:
+        if self.kind == "agent" and self.notify_urls:
+            raise ValueError(
+                "notify_urls is for human seats: an agent seat's failures are told to its "
+                "owner, so put the URL on the owner's seat"
+            )
         if self.status == "retired" and self.capabilities:
             raise ValueError(
                 "a retired seat holds no capabilities: move them to "
@@ -285,6 +320,8 @@ class UrgencyTier(Declared):
     ``notify`` None means the failing seat's owner. ``attempts`` bounds how often the ``resume``
     action restarts one run before a person is told. ``kinds`` makes this the tier of those event
     kinds when nothing more specific is declared; ``when`` rules raise an event to this tier.
+    ``notify_urls`` are told of every notification of this tier besides the seat's own;
+    ``repeat`` re-sends an unacknowledged escalation this often.
     """
 
     deadline: Duration
@@ -295,6 +332,8 @@ class UrgencyTier(Declared):
     attempts: int = Field(default=3, ge=1, le=100)
     kinds: list[EventKind] = Field(default_factory=list)
     when: list[RaiseRule] = Field(default_factory=list)
+    notify_urls: list[NotifyUrl] = Field(default_factory=list)
+    repeat: Duration | None = None
 
     @property
     def silence(self) -> timedelta:
@@ -334,7 +373,11 @@ class Org(Declared):
 
     def where(self, path: str) -> str:
         """``file:line`` of the declared key at dotted ``path`` (line 0 when not from a file)."""
-        return f"{self.source or 'org.yaml'}:{self._lines.get(path, 0)}"
+        return f"{self.source or 'org.yaml'}:{self.line(path)}"
+
+    def line(self, path: str) -> int:
+        """The line of the declared key at dotted ``path`` (0 when not known)."""
+        return self._lines.get(path, 0)
 
     @property
     def base_dir(self) -> Path:

@@ -21,7 +21,7 @@ Question = Literal["checkpoints", "downstream", "decision", "learning", "seat"]
 class Gap:
     """One unanswered question about a process, output or seat, and how to answer it."""
 
-    subject_kind: Literal["process", "output", "seat"]
+    subject_kind: Literal["process", "output", "seat", "tier"]
     subject_id: str
     question: Question
     message: str
@@ -60,6 +60,7 @@ def readiness_gaps(org: Org) -> list[Gap]:
                     "that picks up the work when its producer cannot",
                 )
             )
+    gaps.extend(_reach_gaps(org))
     for seat in org.active_seats():
         if seat.kind == "agent" and not seat.capabilities:
             gaps.append(
@@ -117,3 +118,17 @@ def _process_gaps(org: Org, process: Process) -> list[Gap]:
             "runs or fails: the work was not really delegated; say what changes on failure",
         )
     return gaps
+
+
+def _reach_gaps(org: Org) -> list[Gap]:
+    """Who decides, and can they be told? Escalations nobody can reach, URLs Apprise cannot
+    use, seats up the line an escalation would reach without a URL, variables not set here."""
+    from orgplane.org import reach  # Apprise is imported only when the org has a URL
+
+    findings = [
+        *reach.unreachable(org),
+        *reach.url_findings(org),
+        *reach.up_the_line(org),
+        *reach.missing_variables(org),
+    ]
+    return [Gap(f.subject_kind, f.subject_id, "decision", f.message) for f in findings]

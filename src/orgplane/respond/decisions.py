@@ -4,6 +4,9 @@ Every event not yet decided is claimed by inserting its ``decision_events`` row 
 is the compare-and-set: of two deciders on one store, the second finds the row and moves on),
 and in the same transaction the decision is stored: a new one, or the open decision of its
 signature updated (a repeat). A ``recovered`` event closes the open decisions of its subject.
+An escalation that opens queues its first notification in the same transaction (the outbox,
+respond/outbox.py); a repeat queues nothing (the open one covers it), and a recovery cancels
+what its decisions had not sent yet.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from sqlalchemy import Connection, Executable, and_, bindparam, exists, func, se
 
 from orgplane.errors import NotFoundError
 from orgplane.org.models import Org
+from orgplane.respond.followups import AckCommand, default_command, opening_state, queue_opened
+from orgplane.respond.outbox import cancel_for
+from orgplane.respond.recipients import who_is_told
 from orgplane.respond.tiers import EventFacts, choose_tier, failing_seat
 from orgplane.store.tables import decision_events, decisions, events, runs
 from orgplane.store.types import utcnow
@@ -43,12 +49,18 @@ class Outcome:
 
 
 def decide_pending(
-    conn: Connection, org: Org, *, limit: int = BATCH, now: datetime | None = None
+    conn: Connection,
+    org: Org,
+    *,
+    limit: int = BATCH,
+    now: datetime | None = None,
+    command: AckCommand = default_command,
 ) -> list[Outcome]:
     """Decide up to ``limit`` undecided events, oldest first, inside the caller's transaction.
 
     An event another decider claimed first is skipped, so each event is decided exactly once
     however many deciders run; call it in a write transaction and commit to publish the result.
+    Each escalation opened queues its notification, whose text gives ``command(id)`` to act.
     """
     pending = select(events, runs.c.process_id).select_from(
         events.outerjoin(runs, runs.c.id == events.c.run_id)
@@ -65,7 +77,7 @@ def decide_pending(
         if event["kind"] == "recovered":
             outcome = _close(conn, event, decided_at, latency)
         else:
-            outcome = _decide(conn, org, event, decided_at, latency)
+            outcome = _decide(conn, org, event, decided_at, latency, command)
         outcomes.append(outcome)
     links = [{"event": o.event_id, "decision": o.decision_id} for o in outcomes if o.decision_id]
     if links:  # one executemany for the batch: a round trip per event is what a burst costs
@@ -114,7 +126,12 @@ def _claim(conn: Connection, event_id: int, at: datetime, latency: int) -> bool:
 
 
 def _decide(
-    conn: Connection, org: Org, event: dict[str, Any], at: datetime, latency: int
+    conn: Connection,
+    org: Org,
+    event: dict[str, Any],
+    at: datetime,
+    latency: int,
+    command: AckCommand,
 ) -> Outcome:
     facts = EventFacts(
         kind=event["kind"],
@@ -128,6 +145,9 @@ def _decide(
     tier = org.urgency.get(choice.tier) if choice else None
     seat_id = failing_seat(org, facts)
     signature = f"{event['subject_kind']}:{event['subject_id']}:{event['kind']}"
+    action = tier.action if tier else UNDECLARED_ACTION
+    notify = who_is_told(org, tier.notify if tier else None, seat_id)
+    deadline = event["occurred_at"] + (tier.deadline if tier else timedelta(0))
     values = {
         "signature": signature,
         "open_signature": signature,
@@ -141,14 +161,18 @@ def _decide(
         "repeats": 0,
         "tier": choice.tier if choice else None,
         "rule": choice.rule if choice else UNDECLARED_RULE,
-        "action": tier.action if tier else UNDECLARED_ACTION,
-        "notify": who_is_told(org, tier.notify if tier else None, seat_id),
-        "deadline": event["occurred_at"] + (tier.deadline if tier else timedelta(0)),
+        "action": action,
+        "notify": notify,
+        "deadline": deadline,
         "decided_at": at,
         "updated_at": at,
         "latency_ms": latency,
+        # Only an insert takes these: a repeat keeps the open decision's follow-up state.
+        **opening_state(org, action, tier, notify, deadline, at),
     }
     decision_id, repeats = conn.execute(_statements(conn)[1], values).one()
+    if not repeats and action == "escalate":
+        queue_opened(conn, {**values, "id": decision_id}, at, command, event["process_id"])
     return Outcome(event["id"], "repeated" if repeats else "opened", int(decision_id), latency)
 
 
@@ -168,41 +192,41 @@ def _close(conn: Connection, event: dict[str, Any], at: datetime, latency: int) 
             closed_at=at,
             closed_by_event=event["id"],
             updated_at=at,
+            next_notify_at=None,
         )
         .returning(decisions.c.id)
     )
     closed = sorted(int(i) for i in conn.execute(statement).scalars())
+    cancel_for(conn, closed, at)
     return Outcome(
         event["id"], "closed" if closed else "nothing", closed[0] if closed else None, latency
     )
-
-
-def who_is_told(org: Org, notify: str | None, seat_id: str | None) -> str | None:
-    """The tier's ``notify`` seat, else the failing seat's owner, else a human failing seat
-    itself (a person answers for their own seat); None when the chart names nobody."""
-    if notify:
-        return notify
-    seat = org.seats.get(seat_id) if seat_id else None
-    if seat is None:
-        return None
-    if seat.owner:
-        return seat.owner
-    return seat.id if seat.kind == "human" else None
 
 
 def acknowledge(
     conn: Connection, org: Org, decision_id: int, note: str | None, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """Acknowledge an open decision until its tier's ``ack_timeout`` (default its deadline)
-    from ``now``; NotFoundError when no decision has this id. Returns the updated row."""
+    from ``now``; NotFoundError when no decision has this id. Returns the updated row.
+
+    Follow-ups of a decision someone was told of (or a ``wait`` yet to be) pause until then:
+    at ``acked_until`` it is looked at again and, still open, told once more."""
     row = get_decision(conn, decision_id)
     at = now or utcnow()
     tier = org.urgency.get(row["tier"]) if row["tier"] else None
     until = at + tier.silence if tier else max(at, row["deadline"])
+    pauses = row["holder"] is not None or row["action"] == "wait"
     conn.execute(
         update(decisions)
         .where(decisions.c.id == decision_id)
-        .values(acked_at=at, acked_until=until, ack_note=note, updated_at=at)
+        .values(
+            acked_at=at,
+            acked_until=until,
+            ack_note=note,
+            updated_at=at,
+            next_notify_at=until if pauses else row["next_notify_at"],
+            followups=decisions.c.followups + 1,  # a follow-up read before the ack is stale
+        )
     )
     return get_decision(conn, decision_id)
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from orgplane.org.models import Org
 from orgplane.respond.events import FailureEvent, record_events
+from orgplane.respond.followups import AckCommand, default_command, escalate
 from orgplane.runs.statements import RecordState, RunState
 from orgplane.store.tables import decisions, resume_attempts, run_records, runs
 from orgplane.store.upsert import dialect_insert
@@ -84,13 +85,15 @@ def plan_resumes(
     now: datetime,
     *,
     host: str,
-    command: list[str],
+    argv: list[str],
     grace: timedelta = STARTUP_GRACE,
+    ack: AckCommand = default_command,
 ) -> tuple[list[ResumeDue], list[Exhausted]]:
     """Claim the attempts due now for every open ``resume`` decision about a run, inside the
-    caller's transaction (commit, then start each). ``command`` is the argv prefix the run id is
-    appended to; it is stored with the attempt. Decisions out of attempts are turned into
-    escalations and returned as ``Exhausted``."""
+    caller's transaction (commit, then start each). ``argv`` is the command the run id is
+    appended to; it is stored with the attempt. A decision out of attempts becomes an
+    escalation, its person's message queued in the same transaction (``ack(id)`` is the command
+    it gives to acknowledge), and is returned as ``Exhausted``."""
     open_resumes = conn.execute(
         select(decisions.c.id, decisions.c.subject_id, decisions.c.tier)
         .where(
@@ -118,6 +121,7 @@ def plan_resumes(
         limit = tier.attempts if tier is not None else DEFAULT_ATTEMPTS
         if done >= limit:
             if _escalate(conn, decision_id, now, tier.deadline if tier else timedelta(0)):
+                escalate(conn, org, decision_id, now, reason="attempts", command=ack)
                 exhausted.append(Exhausted(decision_id, run_id, done))
             continue
         claimed = conn.execute(
@@ -128,7 +132,7 @@ def plan_resumes(
                 run_id=run_id,
                 started_at=now,
                 host=host,
-                command=" ".join([*command, run_id]),
+                command=" ".join([*argv, run_id]),
             )
             .on_conflict_do_nothing(index_elements=["decision_id", "attempt"])
             .returning(resume_attempts.c.attempt)

@@ -208,12 +208,14 @@ class Responder:
     def decide(self, session: Session) -> list[Outcome]:
         """Decide every pending event, a batch a transaction, logging each decision."""
         from orgplane.respond import decisions as engine
+        from orgplane.service.notifications import ack_command
 
         org, store = session.org(), session.store()
+        ack = ack_command(session)
         outcomes: list[Outcome] = []
         while not self.stopping.is_set():
             with store.write() as conn:
-                batch = engine.decide_pending(conn, org)
+                batch = engine.decide_pending(conn, org, command=ack)
             if not batch:
                 break
             outcomes.extend(batch)
@@ -244,12 +246,15 @@ class Responder:
     def resume(self, session: Session) -> None:
         """Start each resume attempt that is due, each in its own process."""
         from orgplane.respond.resume import plan_resumes, record_pid
+        from orgplane.service.notifications import ack_command
         from orgplane.store.types import utcnow
 
         command = self.resume_command()
         org, store = session.org(), session.store()
         with store.write() as conn:
-            due, exhausted = plan_resumes(conn, org, utcnow(), host=self.host, command=command)
+            due, exhausted = plan_resumes(
+                conn, org, utcnow(), host=self.host, argv=command, ack=ack_command(session)
+            )
         for gone in exhausted:
             log.warning(
                 "run %s: restarted %d times without finishing; decision %d now escalates",
@@ -338,8 +343,11 @@ def run_daemon(
 
 
 def _sender_steps() -> list[Step]:
-    """The use cases the sender runs each second (notifications, once they exist)."""
-    return []
+    """The use cases the sender runs each second, and at once after a decision: the follow-ups
+    due (re-sends, escalation up the reporting line), then every notification due."""
+    from orgplane.service.notifications import deliver_due, follow_up
+
+    return [follow_up, deliver_due]
 
 
 __all__ = ["Daemon", "DaemonConfig", "Responder", "run_daemon"]

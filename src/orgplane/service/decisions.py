@@ -1,4 +1,5 @@
-"""Use cases of the decision engine: decide pending events, list / show / acknowledge decisions.
+"""Use cases of the decision engine: decide pending events (then follow up and send, for
+``decide --once``), list / show / acknowledge decisions.
 
 Each takes a :class:`Session` and returns a pydantic result; the CLI (and later the HTTP API and
 MCP server) only render them.
@@ -10,6 +11,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from orgplane.service.models import Result
+from orgplane.service.notifications import (
+    Delivered,
+    FollowedUp,
+    NotificationView,
+    deliver_due,
+    follow_up,
+    list_notifications,
+)
 from orgplane.service.session import Session
 
 DecisionState = Literal["live", "acknowledged", "closed"]
@@ -43,6 +52,14 @@ class DecisionView(Result):
     acked_until: datetime | None
     ack_note: str | None
     ack: str
+    holder: str | None = None
+    """The seat last told (None: nobody yet); ``level`` steps up the chart from the first."""
+    level: int = 0
+    notified_at: datetime | None = None
+    next_notify_at: datetime | None = None
+    """When a follow-up (a repeat, the next step up, the end of an acknowledgement) is due."""
+    notifications: list[NotificationView] | None = None
+    """Its notifications, newest first (``decision show`` only)."""
 
 
 class Decided(Result):
@@ -55,6 +72,12 @@ class Decided(Result):
     closed: int
     pending: int
     decisions: list[DecisionView]
+    followed_up: FollowedUp | None = None
+    """The follow-ups taken after deciding (``decide --once``)."""
+    delivered: Delivered | None = None
+    """What was sent after deciding; None with ``--no-send``."""
+    unsent: list[NotificationView] | None = None
+    """With ``--no-send``: the messages queued and not sent (who would be told, and what)."""
 
 
 class DecisionList(Result):
@@ -63,7 +86,12 @@ class DecisionList(Result):
     decisions: list[DecisionView]
 
 
-def _view(session: Session, row: dict[str, Any], now: datetime) -> DecisionView:
+def _view(
+    session: Session,
+    row: dict[str, Any],
+    now: datetime,
+    notifications: list[NotificationView] | None = None,
+) -> DecisionView:
     from orgplane.respond.decisions import state_of
 
     fields = {k: row.get(k) for k in DecisionView.model_fields if k in row}
@@ -71,6 +99,7 @@ def _view(session: Session, row: dict[str, Any], now: datetime) -> DecisionView:
         **fields,
         state=state_of(row, now),
         ack=session.command("decision", "ack", str(row["id"])),
+        notifications=notifications,
     )
 
 
@@ -84,7 +113,12 @@ def decide_pending(session: Session, *, limit: int = 10_000) -> Decided:
     outcomes: list[engine.Outcome] = []
     while len(outcomes) < limit:
         with store.write() as conn:
-            batch = engine.decide_pending(conn, org, limit=min(engine.BATCH, limit - len(outcomes)))
+            batch = engine.decide_pending(
+                conn,
+                org,
+                limit=min(engine.BATCH, limit - len(outcomes)),
+                command=lambda i: session.command("decision", "ack", str(i)),
+            )
         if not batch:
             break
         outcomes.extend(batch)
@@ -102,6 +136,19 @@ def decide_pending(session: Session, *, limit: int = 10_000) -> Decided:
         pending=pending,
         decisions=views,
     )
+
+
+def decide_once(session: Session, *, send: bool = True) -> Decided:
+    """What ``decide --once`` does: decide every pending event, take the follow-ups due, then
+    send what is queued (``send`` False leaves it queued and lists it as ``unsent``)."""
+    decided = decide_pending(session)
+    followed = follow_up(session)
+    if send:
+        return decided.model_copy(
+            update={"followed_up": followed, "delivered": deliver_due(session)}
+        )
+    unsent = list_notifications(session, unsent=True).notifications
+    return decided.model_copy(update={"followed_up": followed, "unsent": unsent})
 
 
 def list_decisions(
@@ -124,7 +171,8 @@ def show_decision(session: Session, decision_id: int) -> DecisionView:
 
     with session.store().read() as conn:
         row = get_decision(conn, decision_id)
-    return _view(session, row, utcnow())
+    told = list_notifications(session, decision_id=decision_id, limit=1000).notifications
+    return _view(session, row, utcnow(), told)
 
 
 def ack_decision(session: Session, decision_id: int, note: str | None = None) -> DecisionView:

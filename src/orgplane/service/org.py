@@ -52,11 +52,19 @@ class Validation(Result):
 
 
 def validate(session: Session) -> Validation:
-    """Load the org file and report every problem in one pass (never raises OrgFileError)."""
+    """Load the org file and report every problem in one pass (never raises OrgFileError),
+    then what loading does not ask: notification URLs Apprise cannot use, and escalation
+    targets nobody can reach (org/reach.py)."""
+    from orgplane.org.reach import validate_problems
+
     try:
         org = session.org()
     except OrgFileError as exc:
         problems = [ProblemView(path=p.path, line=p.line, message=p.message) for p in exc.problems]
+        return Validation(ok=False, problems=problems)
+    unreachable = validate_problems(org)
+    if unreachable:
+        problems = [ProblemView(path=p.path, line=p.line, message=p.message) for p in unreachable]
         return Validation(ok=False, problems=problems)
     return Validation(
         ok=True,
@@ -133,7 +141,7 @@ QUESTIONS: dict[str, str] = {
 class GapView(Result):
     """One question the org's written-down failure response does not answer, and the fix."""
 
-    subject_kind: Literal["process", "output", "seat"]
+    subject_kind: Literal["process", "output", "seat", "tier"]
     subject_id: str
     question: Question
     question_text: str

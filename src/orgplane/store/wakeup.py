@@ -1,6 +1,6 @@
 """Waking a decider when events are committed, by any process on any machine.
 
-PostgreSQL: ``LISTEN orgplane_events`` on a connection of its own; migration 0008's trigger
+PostgreSQL: ``LISTEN orgplane_events`` on a connection of its own; migration 0009's trigger
 NOTIFYs once per statement that adds events, with the schema as payload, so a commit wakes
 every daemon on that schema at once. If the listening connection is lost, it falls back to
 polling and listens again at the next wait. SQLite has no notifications: the newest event id is

@@ -8,6 +8,7 @@ from orgplane.store.tables.base import metadata
 from orgplane.store.tables.decisions import decision_events, decisions
 from orgplane.store.tables.events import events
 from orgplane.store.tables.gate import gate_answers, last_good_files
+from orgplane.store.tables.notifications import notification_attempts, notifications
 from orgplane.store.tables.org import (
     metrics,
     org_changes,
@@ -29,6 +30,8 @@ __all__ = [
     "last_good_files",
     "metadata",
     "metrics",
+    "notification_attempts",
+    "notifications",
     "org_changes",
     "org_syncs",
     "outputs",

@@ -40,7 +40,16 @@ decisions = Table(
     Column("acked_at", UTCDateTime),
     Column("acked_until", UTCDateTime),
     Column("ack_note", Text),
+    # Follow-ups (respond/followups.py): who holds the decision now, how far up the chart it
+    # went, when it was last told and when the next follow-up is due; ``followups`` counts the
+    # steps taken and is the compare-and-set of each step.
+    Column("holder", String(100)),
+    Column("level", Integer, nullable=False, server_default="0"),
+    Column("notified_at", UTCDateTime),
+    Column("next_notify_at", UTCDateTime),
+    Column("followups", Integer, nullable=False, server_default="0"),
     Index("ix_decisions_subject", "subject_kind", "subject_id", "status"),
+    Index("ix_decisions_next_notify", "next_notify_at"),
 )
 
 decision_events = Table(

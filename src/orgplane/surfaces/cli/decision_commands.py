@@ -80,26 +80,40 @@ def _render_one(d: DecisionView) -> None:
         lines.append(f"closed {_time(d.closed_at)} by event {d.closed_by_event}")
     elif d.state == "live":
         lines.append(f"acknowledge: {d.ack}")
+    if d.holder:
+        lines.append(f"held by {d.holder} (level {d.level}); last told {_time(d.notified_at)}")
+    if d.next_notify_at and d.state != "closed":
+        lines.append(f"next follow-up {_time(d.next_notify_at)}")
     for line in lines:
         out.print(esc(line), soft_wrap=True)
+    if d.notifications:
+        from orgplane.surfaces.cli.notification_commands import render_table
+
+        out.print("notifications:")
+        render_table(d.notifications)
 
 
 @app.command("decide")
 def decide(
     ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="Decide what is pending, then stop."),
+    no_send: bool = typer.Option(
+        False, "--no-send", help="Queue the notifications but send none; show who would be told."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Decide every pending failure event from the urgency rules in org.yaml (for cron)."""
+    """Decide every pending failure event from the urgency rules in org.yaml, take the
+    follow-ups due and send the notifications queued (for cron)."""
     from orgplane.errors import UsageError
-    from orgplane.service.decisions import decide_pending
+    from orgplane.service.decisions import decide_once
+    from orgplane.surfaces.cli.notification_commands import render_delivered, render_unsent
     from orgplane.surfaces.cli.output import console, emit_json
 
     if not once:
         raise UsageError(
             "decide: only one pass is available yet; run 'orgplane decide --once' (from cron)"
         )
-    done = decide_pending(ctx.obj)
+    done = decide_once(ctx.obj, send=not no_send)
     if as_json:
         emit_json(done)
         return
@@ -108,6 +122,12 @@ def decide(
         f"{done.closed} closed; {done.pending} pending"
     )
     _render_table(done.decisions, "no decision touched")
+    if done.followed_up is not None and done.followed_up.steps:
+        console().print(f"followed up {len(done.followed_up.steps)} decision(s)")
+    if done.delivered is not None:
+        render_delivered(done.delivered)
+    if done.unsent is not None:
+        render_unsent(done.unsent)
 
 
 @decision_app.command("list")

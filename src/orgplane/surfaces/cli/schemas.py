@@ -37,6 +37,7 @@ JSON_RESULTS: dict[str, str] = {
     "decision show": "decisions:DecisionView",
     "decision ack": "decisions:DecisionView",
     "brief": "briefing:Briefing",
+    "notifications": "notifications:NotificationList",
 }
 
 

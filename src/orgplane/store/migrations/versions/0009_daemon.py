@@ -5,8 +5,8 @@ recorded events commits, whichever process or machine wrote them; the payload is
 so daemons on other schemas of one database ignore it. One notification per statement, not per
 row: a burst of 10,000 events is one wake-up.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
@@ -14,8 +14,8 @@ from alembic import op
 
 from orgplane.store.types import UTCDateTime
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
