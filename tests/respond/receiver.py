@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,6 +20,7 @@ from typing import Any
 class Receiver:
     port: int
     posts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    arrived: list[datetime] = field(default_factory=list)  # when each post came, in order
     fail_first: int = 0
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -49,6 +51,7 @@ def receiving() -> Iterator[Receiver]:
                     receiver.fail_first -= 1
                 else:
                     receiver.posts.append((self.path.strip("/"), body))
+                    receiver.arrived.append(datetime.now(UTC))
             self.send_response(500 if failing else 200)
             self.end_headers()
 

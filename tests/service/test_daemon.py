@@ -3,7 +3,10 @@
 Dash's analysis goes stale: one ``skip_and_flag`` decision, within a second of the event's
 commit. An event another process commits is decided within a second. Nick's worker is
 SIGKILLed mid-batch with two daemons on the store: the run is resumed once, finishes, and no
-draft is made twice.
+draft is made twice. Nick's run stops on an error nobody planned for: its owner hears of it
+through a real local HTTP receiver (Apprise ``json://``) within a second; the acknowledgement
+holds re-sends until it expires, then one follows. A daemon killed after committing a decision
+and before sending it: after a restart (two daemons) it is sent once.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,13 +24,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from orgplane.org.edit import edit_org_file
 from orgplane.org.loader import load_org
 from orgplane.respond.events import FailureEvent, record_event
 from orgplane.store.engine import Store, open_store
-from orgplane.store.tables import decision_events, decisions, events, resume_attempts, runs
+from orgplane.store.tables import (
+    decision_events,
+    decisions,
+    events,
+    notifications,
+    resume_attempts,
+    runs,
+)
 from orgplane.store.types import utcnow
 from orgplane.watch.sample import write_sample_state
 from tests.daemon_process import start_daemon, stop, wait_for
+from tests.respond.receiver import Receiver, receiving
 
 pytestmark = pytest.mark.slow
 
@@ -205,3 +218,155 @@ def _lines(path: Path) -> int:
 def _status(store: Store, run_id: str) -> str | None:
     with store.read() as conn:
         return conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+
+
+def point_people_at(agency: Path, receiver: Receiver, **tier_changes: dict[str, object]) -> None:
+    """Every human seat with URLs now posts to ``receiver`` (path = the seat id)."""
+
+    def change(doc: dict) -> None:  # type: ignore[type-arg]
+        for seat_id, seat in doc["seats"].items():
+            if "notify_urls" in seat:
+                seat["notify_urls"] = [receiver.url(seat_id)]
+        for tier_id, keys in tier_changes.items():
+            doc["urgency"][tier_id].update(keys)
+
+    edit_org_file(agency, change)
+
+
+def nick_stops_on_an_unknown_error(agency: Path, db_url: str) -> subprocess.CompletedProcess[str]:
+    """Nick's batch with LeadMagic answering a code nobody wrote down, as in the founder's note."""
+    folder = agency.parent
+    (folder / "simulate").mkdir(exist_ok=True)
+    (folder / "simulate" / "leadmagic-faults.json").write_text(
+        json.dumps({"17": {"code": "LM-503", "times": 1}})
+    )
+    batch = folder / "batches" / "prospects-2026-06-21.json"
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orgplane",
+            "--org",
+            str(agency),
+            "--db",
+            db_url,
+            "run",
+            "start",
+            "nick-prospecting",
+            str(batch),
+            "--batch",
+            "b1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def notification_rows(store: Store) -> list[dict[str, object]]:
+    with store.read() as conn:
+        query = select(notifications).order_by(notifications.c.id)
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def test_an_unknown_error_reaches_the_owner_within_a_second_and_an_ack_holds_until_it_expires(
+    agency: Path, db_url: str, daemon_store: Store
+) -> None:
+    with receiving() as receiver:
+        point_people_at(agency, receiver, **{"owner-now": {"ack_timeout": "4s", "repeat": "1h"}})
+        daemon = start_daemon(agency, db_url, interval="1h")
+        try:
+            wait_for(lambda: _checked(daemon_store), 20, "the daemon's start")
+            run = nick_stops_on_an_unknown_error(agency, db_url)
+            assert run.returncode == 1, run.stderr
+            wait_for(lambda: len(receiver.posts) == 1, 10, "the owner's message")
+            [decision] = decision_rows(daemon_store, "nick-prospecting:b1")
+            assert (decision["kind"], decision["tier"], decision["action"]) == (
+                "unhandled_error",
+                "owner-now",
+                "escalate",
+            )
+            path, body = receiver.posts[0]
+            assert path == "ceo"  # Nick's owner, whatever the process's own tier says
+            text = f"{body['title']}\n{body['message']}"
+            for needed in (
+                f"decision {decision['id']}",
+                "nick",
+                "nick-prospecting:b1",
+                f"decision ack {decision['id']}",
+            ):
+                assert needed in text, text
+            with daemon_store.read() as conn:
+                committed = conn.execute(
+                    select(events.c.recorded_at).where(events.c.id == decision["first_event_id"])
+                ).scalar_one()
+            assert (receiver.arrived[0] - committed).total_seconds() < 1.0
+
+            acked = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "orgplane",
+                    "--org",
+                    str(agency),
+                    "--db",
+                    db_url,
+                    "decision",
+                    "ack",
+                    str(decision["id"]),
+                    "--note",
+                    "looking at LM-503",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert acked.returncode == 0, acked.stderr
+            acked_at = utcnow()
+            wait_for(lambda: len(receiver.posts) == 2, 20, "the re-send once the ack expired")
+            assert (receiver.arrived[1] - acked_at).total_seconds() >= 4.0 - 0.05
+            time.sleep(3.0)  # the follow-up loop keeps running: nothing more
+            assert len(receiver.posts) == 2
+            reasons = [row["reason"] for row in notification_rows(daemon_store)]
+            assert reasons == ["opened", "ack_expired"]
+        finally:
+            code, log = stop(daemon)
+    assert code == 0, log
+
+
+def test_a_daemon_killed_between_deciding_and_sending_has_it_sent_once_after_restart(
+    agency: Path, db_url: str, daemon_store: Store
+) -> None:
+    with receiving() as receiver:
+        point_people_at(agency, receiver)
+        queued_only = start_daemon(agency, db_url, interval="1h", extra=["--no-send"])
+        try:
+            wait_for(lambda: _checked(daemon_store), 20, "the daemon's start")
+            with daemon_store.write() as conn:
+                record_event(
+                    conn,
+                    FailureEvent(
+                        kind="unhandled_error",
+                        occurred_at=utcnow(),
+                        subject_kind="run",
+                        subject_id="nick-prospecting:k1",
+                        seat_id="nick",
+                        message="LM-503",
+                    ),
+                )
+            wait_for(lambda: len(notification_rows(daemon_store)) == 1, 10, "the queued message")
+        finally:
+            queued_only.send_signal(signal.SIGKILL)  # decided and committed; nothing sent
+            queued_only.wait()
+        assert receiver.posts == []
+        restarted = [start_daemon(agency, db_url, interval="1h") for _ in range(2)]
+        try:
+            wait_for(lambda: len(receiver.posts) == 1, 20, "the message after the restart")
+            time.sleep(2.5)  # both daemons keep sending what is due: nothing more is
+        finally:
+            logs = [stop(d) for d in restarted]
+    for code, log in logs:
+        assert code == 0, log
+    assert [path for path, _ in receiver.posts] == ["ceo"]
+    [row] = notification_rows(daemon_store)
+    assert (row["status"], row["attempts"]) == ("sent", 1)

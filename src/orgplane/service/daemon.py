@@ -331,23 +331,30 @@ def _one_line(exc: BaseException) -> str:
 
 
 def run_daemon(
-    session: Session, interval: timedelta, *, respond: bool = True, poll: float = 0.1
+    session: Session,
+    interval: timedelta,
+    *,
+    respond: bool = True,
+    send: bool = True,
+    poll: float = 0.1,
 ) -> None:
     """``orgplane watch``: check passes every ``interval`` and, unless ``respond`` is False,
-    every event decided within a second of its commit, until SIGTERM or SIGINT. The org file is
-    loaded first, so a missing or broken one is bad input now, not a log line."""
+    every event decided within a second of its commit, until SIGTERM or SIGINT; with ``send``
+    False notifications are queued and never sent (a shadow run of a new org, or a test of what
+    a restart sends). The org file is loaded first, so a broken one is bad input now."""
     session.org()
     config = DaemonConfig(session.org_path, session.db, interval, respond=respond, poll=poll)
-    config.sender_steps = _sender_steps()
+    config.sender_steps = sender_steps(send=send)
     Daemon(config).run()
 
 
-def _sender_steps() -> list[Step]:
+def sender_steps(*, send: bool = True) -> list[Step]:
     """The use cases the sender runs each second, and at once after a decision: the follow-ups
-    due (re-sends, escalation up the reporting line), then every notification due."""
+    due (re-sends, escalation up the reporting line), then (with ``send``) every notification
+    due."""
     from orgplane.service.notifications import deliver_due, follow_up
 
-    return [follow_up, deliver_due]
+    return [follow_up, deliver_due] if send else [follow_up]
 
 
 __all__ = ["Daemon", "DaemonConfig", "Responder", "run_daemon"]

@@ -50,17 +50,17 @@ def check(session: Session, *, now: datetime | None = None) -> CheckResult:
     return CheckResult.model_validate(report.as_dict())
 
 
-def watch(session: Session, interval: str, *, respond: bool = True) -> None:
+def watch(session: Session, interval: str, *, respond: bool = True, send: bool = True) -> None:
     """Run check passes every ``interval`` (e.g. ``30s``) until SIGTERM or SIGINT, and with
     ``respond`` the rest of the daemon (:mod:`orgplane.service.daemon`): every event decided
-    within a second, notifications sent, dead runs resumed.
+    within a second, notifications sent (queued only, with ``send`` False), dead runs resumed.
 
     The org file is loaded first, so a missing or broken one is bad input now, not a log line.
     """
     from orgplane.service.daemon import run_daemon
 
     every = _duration(interval, "--interval")
-    run_daemon(session, every, respond=respond)
+    run_daemon(session, every, respond=respond, send=send)
 
 
 class Published(Result):

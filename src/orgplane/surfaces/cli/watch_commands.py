@@ -121,6 +121,12 @@ def watch(
         help="Also decide every event within a second, send notifications and resume dead "
         "runs (default); --no-respond only detects.",
     ),
+    send: bool = typer.Option(
+        True,
+        "--send/--no-send",
+        help="Send notifications (default); --no-send queues them and sends nothing, a "
+        "shadow run of a new org ('orgplane notifications' lists what would have gone).",
+    ),
 ) -> None:
     """The daemon: check passes every interval (each transition recorded once as a failure
     event) and, unless --no-respond, every event decided within a second of its commit,
@@ -133,7 +139,7 @@ def watch(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # a migration is one line, not ten
-    run_watcher(ctx.obj, interval, respond=respond)
+    run_watcher(ctx.obj, interval, respond=respond, send=send)
 
 
 @app.command()
