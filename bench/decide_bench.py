@@ -1,4 +1,5 @@
-"""Decision latency with the daemon running: event committed -> decision stored.
+"""Decision latency with the daemon running: event committed -> decision stored ->
+notification handed to Apprise.
 
 A real ``orgplane watch`` process decides while this process commits events as an agent would,
 each in its own transaction: a steady load (200 events/s for 30 s by default) and then a burst
@@ -6,7 +7,9 @@ each in its own transaction: a steady load (200 events/s for 30 s by default) an
 (the event's ``recorded_at`` to its decision); the burst is timed by an observer here, until
 no event is left undecided. The plain reference, measured in the same run, is a bare waiter in
 this process that only notices each commit (the same wake-up: LISTEN/NOTIFY on PostgreSQL,
-polling the newest id on SQLite) and decides nothing: the floor any decider sits on.
+polling the newest id on SQLite) and decides nothing: the floor any decider sits on. Half the
+events are escalations: each queues a message to Nick's owner, posted through Apprise to a
+local HTTP receiver in this process; its latency runs to the first send attempt's start.
 
 The daemon's memory (VmRSS) is sampled at the start, the end of the steady load and after the
 burst. Knobs: ORGPLANE_BENCH_STEADY_S, ORGPLANE_BENCH_RATE, ORGPLANE_BENCH_BURST.
@@ -24,16 +27,18 @@ import threading
 import time
 import uuid
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
 from sqlalchemy import func, select
 
+from orgplane.org.edit import edit_org_file
 from orgplane.org.scaffold import write_example
 from orgplane.respond.decisions import undecided_count
 from orgplane.respond.events import FailureEvent, record_event, record_events
 from orgplane.store.engine import Store, open_store
-from orgplane.store.tables import decision_events, events
+from orgplane.store.tables import decision_events, events, notification_attempts, notifications
 from orgplane.store.types import utcnow
 from orgplane.store.wakeup import EventWakeup
 
@@ -94,6 +99,68 @@ class Reference(threading.Thread):
         self.store.dispose()
 
 
+class Ok(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def receiver() -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def point_people_at(org: Path, port: int) -> None:
+    def change(doc: dict) -> None:  # type: ignore[type-arg]
+        for seat_id, seat in doc["seats"].items():
+            if "notify_urls" in seat:
+                seat["notify_urls"] = [f"json://127.0.0.1:{port}/{seat_id}"]
+
+    edit_org_file(org, change)
+
+
+def notification_latencies(store: Store, since: datetime) -> list[float]:
+    """First send attempt's start minus the commit of the event that opened its decision."""
+    first = (
+        select(
+            notification_attempts.c.notification_id,
+            func.min(notification_attempts.c.started_at).label("handed"),
+        )
+        .group_by(notification_attempts.c.notification_id)
+        .subquery()
+    )
+    with store.read() as conn:
+        rows = conn.execute(
+            select(first.c.handed, events.c.recorded_at)
+            .join(notifications, notifications.c.id == first.c.notification_id)
+            .join(decision_events, decision_events.c.decision_id == notifications.c.decision_id)
+            .join(events, events.c.id == decision_events.c.event_id)
+            .where(events.c.recorded_at >= since, notifications.c.reason == "opened")
+        ).all()
+    return [(handed - recorded).total_seconds() for handed, recorded in rows]
+
+
+def wait_sent(store: Store, timeout: float = 300.0) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        with store.read() as conn:
+            left = conn.execute(
+                select(func.count())
+                .select_from(notifications)
+                .where(notifications.c.status.in_(("pending", "sending", "retrying")))
+            ).scalar()
+        if not left:
+            return time.perf_counter() - start
+        time.sleep(0.05)
+    raise RuntimeError(f"notifications still unsent after {timeout}s")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -102,7 +169,9 @@ def rss_mb(pid: int) -> float:
 
 
 def start_daemon(org: Path, url: str) -> subprocess.Popen[str]:
+    """The daemon with its log in a file beside the org (a pipe nobody reads would block it)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORGPLANE_")}
+    log = (org.parent / "daemon.log").open("a")
     return subprocess.Popen(
         [
             sys.executable,
@@ -117,7 +186,7 @@ def start_daemon(org: Path, url: str) -> subprocess.Popen[str]:
             "1h",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
         env=env,
     )
@@ -137,9 +206,11 @@ def steady(store: Store, tag: str) -> int:
     return total
 
 
-def wait_decided(store: Store, timeout: float = 120.0) -> float:
+def wait_decided(store: Store, daemon: subprocess.Popen[str], timeout: float = 120.0) -> float:
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
+        if daemon.poll() is not None:
+            raise RuntimeError(f"the daemon exited {daemon.returncode}; see its daemon.log")
         with store.read() as conn:
             if undecided_count(conn) == 0:
                 return time.perf_counter() - start
@@ -175,19 +246,23 @@ def measure(backend: str, url: str, org: Path) -> None:
         rss_start = rss_mb(daemon.pid)
         since = utcnow()
         total = steady(store, "steady")
-        wait_decided(store)
+        wait_decided(store, daemon)
+        wait_sent(store)
         rss_steady = rss_mb(daemon.pid)
         p50, p99, worst = percentiles(stored_latencies(store, since))
+        n50, n99, nworst = percentiles(notification_latencies(store, since))
         r50, r99, rworst = percentiles(reference.latencies)
         with store.write() as conn:
             record_events(conn, [event(n, "burst") for n in range(BURST)])
-        drained = wait_decided(store)
+        drained = wait_decided(store, daemon)
+        sent = drained + wait_sent(store)
         rss_burst = rss_mb(daemon.pid)
     finally:
         reference.stopping.set()
         daemon.send_signal(signal.SIGTERM)
-        _, log = daemon.communicate(timeout=60)
+        daemon.wait(timeout=60)
         store.dispose()
+    log = (org.parent / "daemon.log").read_text()
     if "Traceback" in log:
         raise RuntimeError(log[-2000:])
     print(f"  {backend}: steady {total} events at {RATE:g}/s over {STEADY_S:g}s")
@@ -195,11 +270,18 @@ def measure(backend: str, url: str, org: Path) -> None:
         f"    decision  p50 {p50 * 1000:6.0f} ms  p99 {p99 * 1000:6.0f} ms  max {worst * 1000:6.0f} ms"
     )
     print(
+        f"    notified  p50 {n50 * 1000:6.0f} ms  p99 {n99 * 1000:6.0f} ms  "
+        f"max {nworst * 1000:6.0f} ms  (handed to Apprise)"
+    )
+    print(
         f"    reference p50 {r50 * 1000:6.0f} ms  p99 {r99 * 1000:6.0f} ms  max {rworst * 1000:6.0f} ms"
         "  (noticing the commit only)"
     )
     print(f"    p50 ratio {p50 / r50:5.2f}x of the reference" if r50 else "")
-    print(f"  {backend}: burst of {BURST} events in one transaction drained in {drained:5.2f}s")
+    print(
+        f"  {backend}: burst of {BURST} events in one transaction decided in {drained:5.2f}s, "
+        f"its {BURST // 2} notifications sent in {sent:5.2f}s"
+    )
     print(
         f"    daemon memory: {rss_start:.0f} MB at start, {rss_steady:.0f} MB after the steady "
         f"load, {rss_burst:.0f} MB after the burst"
@@ -207,8 +289,10 @@ def measure(backend: str, url: str, org: Path) -> None:
 
 
 def main() -> None:
+    server = receiver()
     with tempfile.TemporaryDirectory() as tmp:
         org = write_example(Path(tmp) / "agency", "agency")
+        point_people_at(org, server.server_address[1])
         measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", org)
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         try:

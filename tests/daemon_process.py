@@ -1,37 +1,34 @@
-"""The daemon (``orgplane watch``) and other orgplane commands as real processes, for tests."""
+"""The daemon (``orgplane watch``) as a real process, for tests."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+LOGS: dict[int, Path] = {}
+"""The log file of each daemon started, by pid."""
 
 
 def start_daemon(
     org: Path, db: str, *, interval: str = "1s", extra: Sequence[str] = ()
 ) -> subprocess.Popen[str]:
-    """``orgplane watch`` on ``org`` and ``db``; its log on stderr (read it with :func:`stop`)."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "orgplane",
-            "--org",
-            str(org),
-            "--db",
-            db,
-            "watch",
-            "--interval",
-            interval,
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """``orgplane watch`` on ``org`` and ``db``. Its log goes to a file (read it with
+    :func:`stop`), never a pipe: a pipe nobody reads fills up and blocks the daemon's logging."""
+    with tempfile.NamedTemporaryFile(prefix="orgplane-daemon-", suffix=".log", delete=False) as log:
+        argv = [sys.executable, "-m", "orgplane", "--org", str(org), "--db", db, "watch"]
+        process = subprocess.Popen(
+            [*argv, "--interval", interval, *extra],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
+    LOGS[process.pid] = Path(log.name)
+    return process
 
 
 def stop(process: subprocess.Popen[str], timeout: float = 15) -> tuple[int, str]:
@@ -39,11 +36,16 @@ def stop(process: subprocess.Popen[str], timeout: float = 15) -> tuple[int, str]
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     try:
-        _, err = process.communicate(timeout=timeout)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
-        _, err = process.communicate()
-    return process.returncode, err
+        process.wait()
+    path = LOGS.pop(process.pid, None)
+    if path is None:
+        return process.returncode, ""
+    text = path.read_text(errors="replace")
+    path.unlink(missing_ok=True)
+    return process.returncode, text
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str = "condition") -> float:

@@ -170,7 +170,7 @@ def test_a_worker_killed_mid_batch_is_resumed_once_and_no_draft_is_made_twice(
                 "1",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             env={**os.environ},
         )
         wait_for(lambda: _lines(calls) >= 8, 60, "eight validations")

@@ -138,7 +138,9 @@ def watch(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # a migration is one line, not ten
+    # A migration is not ten lines, a message sent not two: their libraries speak up on trouble.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apprise").setLevel(logging.WARNING)
     run_watcher(ctx.obj, interval, respond=respond, send=send)
 
 
