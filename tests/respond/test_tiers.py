@@ -57,7 +57,7 @@ def test_a_condition_on_the_context_raises_the_tier(
     org = load_org(agency)
     context = {} if pending is None else {"pending": pending}
     event = EventFacts(
-        "crash", "run", "r2", seat_id="pepper", process_id="pepper-triage", context=context
+        "handled_error", "run", "r2", seat_id="pepper", process_id="pepper-triage", context=context
     )
     choice = choose_tier(org, event)
     assert choice is not None and choice.tier == tier

@@ -248,7 +248,7 @@ def test_open_decisions_waiting_on_a_person_live_first(session: Session, agency:
     write_inputs(agency, NOW - timedelta(hours=30), "old")
     watch.check(session)  # every input stale: skip_and_flag decisions that wait on nobody
     _decision_for_a_run(session, "nick:1", "nick-prospecting", "nick", "unhandled_error")
-    _decision_for_a_run(session, "pepper:1", "pepper-triage", "pepper", "crash")
+    _decision_for_a_run(session, "pepper:1", "pepper-triage", "pepper", "handled_error")
     decided = decide_pending(session)
     ids = {d.subject_id: d.id for d in decided.decisions}
     acked = ack_decision(session, ids["nick:1"], "looking").acked_until

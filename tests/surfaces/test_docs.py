@@ -48,7 +48,12 @@ def options_of(path: str) -> set[str]:
     command: Any = ROOT
     for word in path.split():
         command = command.commands[word]
-    return {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+    return {
+        opt
+        for param in command.params
+        for opt in [*param.opts, *param.secondary_opts]  # --no-send beside --send
+        if opt.startswith("--")
+    }
 
 
 def test_every_command_is_in_the_readme() -> None:
