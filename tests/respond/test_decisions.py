@@ -135,7 +135,7 @@ def test_an_event_no_tier_covers_escalates_now_and_says_so(tmp_path: Path, db_ur
 
 def test_an_acknowledgement_silences_until_the_tier_ack_timeout(store: Store, org: Org) -> None:
     _run(store, "r9", "pepper-triage", "pepper")
-    _record(store, _event("crash", "run", "r9", seat_id="pepper", run_id="r9"))
+    _record(store, _event("handled_error", "run", "r9", seat_id="pepper", run_id="r9"))
     [outcome] = _decide(store, org)
     now = utcnow()
     with store.write() as conn:

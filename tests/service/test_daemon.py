@@ -188,6 +188,7 @@ def test_a_worker_killed_mid_batch_is_resumed_once_and_no_draft_is_made_twice(
             15,
             "the recovery",
         )
+        wait_for(lambda: _attempt_ended(daemon_store), 15, "the resume's exit on record")
     finally:
         logs = [stop(d) for d in daemons]
     for code, log in logs:
@@ -209,6 +210,12 @@ def test_a_worker_killed_mid_batch_is_resumed_once_and_no_draft_is_made_twice(
         ).all()
     assert [tuple(a) for a in attempts] == [(1, 0)]  # two daemons, one restart
     assert sum("resumed from its checkpoint" in log for _, log in logs) == 1
+
+
+def _attempt_ended(store: Store) -> bool:
+    with store.read() as conn:
+        codes = conn.execute(select(resume_attempts.c.exit_code)).scalars().all()
+    return bool(codes) and all(code is not None for code in codes)
 
 
 def _lines(path: Path) -> int:

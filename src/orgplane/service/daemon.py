@@ -179,7 +179,8 @@ class Responder:
         finally:
             if wakeup is not None:
                 wakeup.close()
-            self._reap()
+            with contextlib.suppress(Exception):  # the store may be what stopped us
+                self._reap(session)  # a resume that ended meanwhile is on record
             session.close()
 
     def _wakeup(self, session: Session, wakeup: EventWakeup | None) -> EventWakeup:
