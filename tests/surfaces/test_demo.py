@@ -103,3 +103,52 @@ def test_the_corrupt_analysis_and_the_missed_push_are_flagged(
     assert "missed  │ metric leads-booked" in out
     assert "STALE" in out
     assert "stale leads-booked: the " in out and "push did not arrive by" in out
+
+
+def test_the_owner_would_be_told_at_once_and_the_recovery_withdraws_it(
+    demo: tuple[CompletedProcess[str], Path],
+) -> None:
+    from sqlalchemy import select
+
+    from orgplane.store.tables import decisions, notifications
+
+    result, folder = demo
+    out = result.stdout
+    # Right after the stop: the decision, and the message David (ceo) would get, verbatim.
+    told = out.index("to ceo (opened)")
+    assert out.index("owner-now") < told < out.index("the learning")
+    assert "decision ack 1" in out[told : out.index("the learning")]
+    store = open_store(f"sqlite:///{folder / 'orgplane.db'}")
+    try:
+        with store.read() as conn:
+            nick = conn.execute(
+                select(decisions).where(decisions.c.kind == "unhandled_error")
+            ).one()
+            withdrawn = (
+                conn.execute(
+                    select(notifications.c.status).where(notifications.c.decision_id == nick.id)
+                )
+                .scalars()
+                .all()
+            )
+            flags = conn.execute(
+                select(decisions.c.subject_id, decisions.c.action).where(
+                    decisions.c.status == "open"
+                )
+            ).all()
+    finally:
+        store.dispose()
+    assert (nick.tier, nick.notify, nick.status) == ("owner-now", "ceo", "closed")
+    assert withdrawn == ["cancelled"]  # the batch finished before anyone was paged
+    assert ("dash-analysis", "skip_and_flag") in [tuple(f) for f in flags]
+    assert {action for _, action in flags} == {"skip_and_flag"}
+
+
+def test_radars_briefing_ends_the_demo_with_dash_flagged(
+    demo: tuple[CompletedProcess[str], Path],
+) -> None:
+    result, _ = demo
+    briefing = result.stdout[result.stdout.index("Briefing for radar") :]
+    flags = briefing[: briefing.index("Inputs")]
+    assert "dash-analysis" in flags and "seat dash" in flags and "skipped and flagged" in flags
+    assert "last good" in flags

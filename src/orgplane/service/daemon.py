@@ -235,14 +235,9 @@ class Responder:
 
     def sweep(self, session: Session) -> bool:
         """Record crashes of runs nobody works any more, and recoveries of finished runs."""
-        from orgplane.respond.resume import record_recoveries
-        from orgplane.runs.stalls import record_stalls
-        from orgplane.store.types import utcnow
+        from orgplane.service.decisions import sweep_runs
 
-        with session.store().write() as conn:
-            now = utcnow()
-            new = record_stalls(conn, now) + record_recoveries(conn, now)
-        return bool(new)
+        return sweep_runs(session) > 0
 
     def resume(self, session: Session) -> None:
         """Start each resume attempt that is due, each in its own process."""

@@ -138,10 +138,38 @@ def decide_pending(session: Session, *, limit: int = 10_000) -> Decided:
     )
 
 
+def sweep_runs(session: Session) -> int:
+    """Record what no event announces: a ``crash`` for each run whose workers all died (every
+    lease run out, records left), a ``recovered`` for each run that finished while a decision
+    about it is open. Each is keyed, so any number of callers record it once; returns how many
+    events are new."""
+    from orgplane.respond.resume import record_recoveries
+    from orgplane.runs.stalls import record_stalls
+    from orgplane.store.types import utcnow
+
+    with session.store().write() as conn:
+        now = utcnow()
+        return len(record_stalls(conn, now) + record_recoveries(conn, now))
+
+
 def decide_once(session: Session, *, send: bool = True) -> Decided:
-    """What ``decide --once`` does: decide every pending event, take the follow-ups due, then
-    send what is queued (``send`` False leaves it queued and lists it as ``unsent``)."""
+    """What ``decide --once`` does: sweep the runs (:func:`sweep_runs`), decide every pending
+    event, take the follow-ups due, then send what is queued (``send`` False leaves it queued
+    and lists it as ``unsent``). Restarting dead runs (the ``resume`` action) is the daemon's:
+    a cron pass leaves them to the next ``orgplane watch`` or to a person."""
+    sweep_runs(session)
     decided = decide_pending(session)
+    if sweep_runs(session):  # a run that finished answers a decision just opened about it
+        again = decide_pending(session)
+        touched = {d.id: d for d in [*decided.decisions, *again.decisions]}
+        decided = Decided(
+            decided=decided.decided + again.decided,
+            opened=decided.opened + again.opened,
+            repeated=decided.repeated + again.repeated,
+            closed=decided.closed + again.closed,
+            pending=again.pending,
+            decisions=[touched[i] for i in sorted(touched)],
+        )
     followed = follow_up(session)
     if send:
         return decided.model_copy(

@@ -29,7 +29,7 @@ def _time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
 
 
-def _render_table(found: list[DecisionView], empty: str) -> None:
+def render_table(found: list[DecisionView], empty: str) -> None:
     from rich.table import Table
 
     from orgplane.surfaces.cli.output import console, esc
@@ -111,7 +111,8 @@ def decide(
 
     if not once:
         raise UsageError(
-            "decide: only one pass is available yet; run 'orgplane decide --once' (from cron)"
+            "decide: give --once for one pass (from cron); the daemon that decides every "
+            "event as it comes is 'orgplane watch'"
         )
     done = decide_once(ctx.obj, send=not no_send)
     if as_json:
@@ -121,7 +122,7 @@ def decide(
         f"decided {done.decided} event(s): {done.opened} opened, {done.repeated} repeated, "
         f"{done.closed} closed; {done.pending} pending"
     )
-    _render_table(done.decisions, "no decision touched")
+    render_table(done.decisions, "no decision touched")
     if done.followed_up is not None and done.followed_up.steps:
         console().print(f"followed up {len(done.followed_up.steps)} decision(s)")
     if done.delivered is not None:
@@ -145,7 +146,7 @@ def list_(
     if as_json:
         emit_json(found)
     else:
-        _render_table(found.decisions, "no open decisions")
+        render_table(found.decisions, "no open decisions")
 
 
 @decision_app.command("show")

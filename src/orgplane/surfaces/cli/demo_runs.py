@@ -21,6 +21,7 @@ def step_runs(demo: Session) -> None:
     from orgplane.org.edit import add_handled_error
     from orgplane.org.models import HandledError
     from orgplane.service.runs import resume_run, start_run
+    from orgplane.surfaces.cli.demo_decide import show_decision_now
     from orgplane.surfaces.cli.output import console, esc, progress_bar
     from orgplane.surfaces.cli.run_commands import render_status
 
@@ -40,6 +41,7 @@ def step_runs(demo: Session) -> None:
     with progress_bar(quiet=False) as progress:
         view = start_run(demo, PROCESS, batch_file, batch=BATCH, progress=progress)
     render_status(view)
+    show_decision_now(demo)
 
     out.print(
         "\n[bold]the learning[/bold]: LM-503 goes on Nick's handled-errors list in org.yaml "
