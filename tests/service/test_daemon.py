@@ -32,6 +32,7 @@ from orgplane.store.tables import (
     decision_events,
     decisions,
     events,
+    notification_attempts,
     notifications,
     resume_attempts,
     runs,
@@ -377,3 +378,91 @@ def test_a_daemon_killed_between_deciding_and_sending_has_it_sent_once_after_res
     assert [path for path, _ in receiver.posts] == ["ceo"]
     [row] = notification_rows(daemon_store)
     assert (row["status"], row["attempts"]) == ("sent", 1)
+
+
+def test_a_target_that_never_answers_delays_no_decision(
+    agency: Path, db_url: str, daemon_store: Store
+) -> None:
+    with receiving() as receiver:
+        point_people_at(agency, receiver)
+
+        def hang_ceo(doc: dict) -> None:  # type: ignore[type-arg]
+            doc["seats"]["ceo"]["notify_urls"] = [receiver.url("hang-ceo")]
+
+        edit_org_file(agency, hang_ceo)
+        daemon = start_daemon(agency, db_url, interval="1h")
+        try:
+            wait_for(lambda: _checked(daemon_store), 20, "the daemon's start")
+            stuck = _record_unhandled(daemon_store, "nick-prospecting:h0", "nick")  # to ceo
+            wait_for(
+                lambda: _attempts(daemon_store, "sending") or _tried(daemon_store),
+                10,
+                "the send to ceo under way",
+            )
+            later = [
+                _record_unhandled(daemon_store, f"pepper-triage:h{n}", "pepper")  # to client-lead
+                for n in range(1, 6)
+            ]
+            wait_for(lambda: len(receiver.posts) >= 5, 20, "the other owner's messages")
+            wait_for(lambda: _tried(daemon_store), 30, "the hanging send on record")
+        finally:
+            receiver.release.set()
+            code, log = stop(daemon)
+        assert code == 0, log
+        with daemon_store.read() as conn:
+            latency = dict(
+                conn.execute(select(decision_events.c.event_id, decision_events.c.latency_ms)).all()
+            )
+            stuck_rows = (
+                conn.execute(
+                    select(notification_attempts.c.status)
+                    .join(
+                        notifications, notifications.c.id == notification_attempts.c.notification_id
+                    )
+                    .where(notifications.c.recipient == "ceo")
+                )
+                .scalars()
+                .all()
+            )
+            ceo = conn.execute(
+                select(notifications.c.status, notifications.c.next_attempt_at).where(
+                    notifications.c.recipient == "ceo"
+                )
+            ).one()
+        assert all(latency[e] < 1000 for e in [stuck, *later]), latency
+        assert [p for p, _ in receiver.posts] == ["client-lead"] * 5
+        assert stuck_rows and set(stuck_rows) <= {"timeout", "failure"}
+        assert ceo.status == "retrying"  # on record, to be tried again with backoff
+
+
+def _record_unhandled(store: Store, run_id: str, seat: str) -> int:
+    with store.write() as conn:
+        ident = record_event(
+            conn,
+            FailureEvent(
+                kind="unhandled_error",
+                occurred_at=utcnow(),
+                subject_kind="run",
+                subject_id=run_id,
+                seat_id=seat,
+                message="an error nobody planned for",
+            ),
+        )
+    assert ident is not None
+    return ident
+
+
+def _attempts(store: Store, status: str) -> bool:
+    with store.read() as conn:
+        return bool(
+            conn.execute(
+                select(func.count())
+                .select_from(notifications)
+                .where(notifications.c.status == status)
+            ).scalar()
+        )
+
+
+def _tried(store: Store) -> bool:
+    with store.read() as conn:
+        return bool(conn.execute(select(func.count()).select_from(notification_attempts)).scalar())
