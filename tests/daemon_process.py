@@ -14,15 +14,19 @@ LOGS: dict[int, Path] = {}
 """The log file of each daemon started, by pid."""
 
 
+def orgplane_argv(org: Path, db: str, *args: str) -> list[str]:
+    """The command line of ``orgplane --org ORG --db DB ARGS...`` with this Python."""
+    return [sys.executable, "-m", "orgplane", "--org", str(org), "--db", db, *args]
+
+
 def start_daemon(
     org: Path, db: str, *, interval: str = "1s", extra: Sequence[str] = ()
 ) -> subprocess.Popen[str]:
     """``orgplane watch`` on ``org`` and ``db``. Its log goes to a file (read it with
     :func:`stop`), never a pipe: a pipe nobody reads fills up and blocks the daemon's logging."""
     with tempfile.NamedTemporaryFile(prefix="orgplane-daemon-", suffix=".log", delete=False) as log:
-        argv = [sys.executable, "-m", "orgplane", "--org", str(org), "--db", db, "watch"]
         process = subprocess.Popen(
-            [*argv, "--interval", interval, *extra],
+            orgplane_argv(org, db, "watch", "--interval", interval, *extra),
             stdout=subprocess.DEVNULL,
             stderr=log,
             text=True,

@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -39,7 +38,7 @@ from orgplane.store.tables import (
 )
 from orgplane.store.types import utcnow
 from orgplane.watch.sample import write_sample_state
-from tests.daemon_process import start_daemon, stop, wait_for
+from tests.daemon_process import orgplane_argv, start_daemon, stop, wait_for
 from tests.respond.receiver import Receiver, receiving
 
 pytestmark = pytest.mark.slow
@@ -104,18 +103,7 @@ def test_events_another_process_commits_are_decided_within_a_second(
     try:
         wait_for(lambda: _checked(daemon_store), 20, "the daemon's start")
         for n in range(10):
-            with daemon_store.write() as conn:
-                record_event(
-                    conn,
-                    FailureEvent(
-                        kind="unhandled_error",
-                        occurred_at=utcnow(),
-                        subject_kind="run",
-                        subject_id=f"nick-prospecting:e{n}",
-                        seat_id="nick",
-                        message=f"unknown error {n}",
-                    ),
-                )
+            _record_unhandled(daemon_store, f"nick-prospecting:e{n}", "nick")
             wait_for(lambda n=n: decision_rows(daemon_store, f"nick-prospecting:e{n}"), 10)
         with daemon_store.read() as conn:
             latencies = (
@@ -153,13 +141,8 @@ def test_a_worker_killed_mid_batch_is_resumed_once_and_no_draft_is_made_twice(
     calls = folder / "simulate" / "leadmagic-calls.log"
     try:
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "orgplane",
-                "--org",
-                str(agency),
-                "--db",
+            orgplane_argv(
+                agency,
                 db_url,
                 "run",
                 "start",
@@ -169,7 +152,7 @@ def test_a_worker_killed_mid_batch_is_resumed_once_and_no_draft_is_made_twice(
                 "killed",
                 "--lease",
                 "1",
-            ],
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env={**os.environ},
@@ -250,21 +233,9 @@ def nick_stops_on_an_unknown_error(agency: Path, db_url: str) -> subprocess.Comp
     )
     batch = folder / "batches" / "prospects-2026-06-21.json"
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "orgplane",
-            "--org",
-            str(agency),
-            "--db",
-            db_url,
-            "run",
-            "start",
-            "nick-prospecting",
-            str(batch),
-            "--batch",
-            "b1",
-        ],
+        orgplane_argv(
+            agency, db_url, "run", "start", "nick-prospecting", str(batch), "--batch", "b1"
+        ),
         capture_output=True,
         text=True,
         timeout=120,
@@ -311,20 +282,15 @@ def test_an_unknown_error_reaches_the_owner_within_a_second_and_an_ack_holds_unt
             assert (receiver.arrived[0] - committed).total_seconds() < 1.0
 
             acked = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "orgplane",
-                    "--org",
-                    str(agency),
-                    "--db",
+                orgplane_argv(
+                    agency,
                     db_url,
                     "decision",
                     "ack",
                     str(decision["id"]),
                     "--note",
                     "looking at LM-503",
-                ],
+                ),
                 capture_output=True,
                 text=True,
                 timeout=60,
@@ -350,18 +316,7 @@ def test_a_daemon_killed_between_deciding_and_sending_has_it_sent_once_after_res
         queued_only = start_daemon(agency, db_url, interval="1h", extra=["--no-send"])
         try:
             wait_for(lambda: _checked(daemon_store), 20, "the daemon's start")
-            with daemon_store.write() as conn:
-                record_event(
-                    conn,
-                    FailureEvent(
-                        kind="unhandled_error",
-                        occurred_at=utcnow(),
-                        subject_kind="run",
-                        subject_id="nick-prospecting:k1",
-                        seat_id="nick",
-                        message="LM-503",
-                    ),
-                )
+            _record_unhandled(daemon_store, "nick-prospecting:k1", "nick")
             wait_for(lambda: len(notification_rows(daemon_store)) == 1, 10, "the queued message")
         finally:
             queued_only.send_signal(signal.SIGKILL)  # decided and committed; nothing sent

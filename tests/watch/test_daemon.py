@@ -8,14 +8,12 @@ import contextlib
 import json
 import logging
 import shutil
-import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from orgplane.store.types import utcnow
 from orgplane.watch.check import check_once
 from orgplane.watch.sample import write_sample_state
 from tests.conftest import PG_URL
+from tests.daemon_process import start_daemon, stop, wait_for
 from tests.watch.conftest import iso, write_state
 
 INTERVAL = 1.0
@@ -40,44 +39,7 @@ pytestmark = pytest.mark.slow
 
 
 def start_watcher(org: Path, db: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "orgplane",
-            "--org",
-            str(org),
-            "--db",
-            db,
-            "watch",
-            "--interval",
-            "1s",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def stop(process: subprocess.Popen[str]) -> tuple[int, str]:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        _, err = process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, err = process.communicate()
-    return process.returncode, err
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> float:
-    """Poll ``condition`` until true; return the seconds it took (fail after ``timeout``)."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout}s")
+    return start_daemon(org, db, interval="1s")
 
 
 def count(store: Store, kind: str) -> int:
