@@ -12,7 +12,8 @@ The tree::
     ├── UsageError              an argument or request that cannot be acted on
     │   ├── NotFoundError       a named seat, output, run, ... does not exist
     │   ├── DatabaseUrlError    --db / ORGPLANE_DB is not a URL orgplane can use
-    │   └── InputFileError      a batch, state or content file given by the user is unusable
+    │   ├── InputFileError      a batch, state or content file given by the user is unusable
+    │   └── PermissionDenied    the acting seat may not do this (another seat's data, ...)
     ├── OrgFileError            the org file has problems (each a Problem with path and line)
     ├── StoreError              the store cannot be used
     │   ├── StoreUnreachable    no answer, refused, timed out
@@ -45,6 +46,15 @@ class NotFoundError(UsageError):
         super().__init__(message)
         self.kind = kind
         self.name = name
+
+
+class PermissionDenied(UsageError):
+    """The acting seat may not do what it asked: write another seat's run, output or metric,
+    or acknowledge a decision without being a person. ``actor`` is the seat that asked."""
+
+    def __init__(self, message: str, *, actor: str) -> None:
+        super().__init__(message)
+        self.actor = actor
 
 
 class DatabaseUrlError(UsageError):

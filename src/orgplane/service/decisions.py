@@ -203,15 +203,20 @@ def show_decision(session: Session, decision_id: int) -> DecisionView:
     return _view(session, row, utcnow(), told)
 
 
-def ack_decision(session: Session, decision_id: int, note: str | None = None) -> DecisionView:
+def ack_decision(
+    session: Session, decision_id: int, note: str | None = None, *, actor: str | None = None
+) -> DecisionView:
     """Acknowledge a decision: it is silenced until its tier's ``ack_timeout`` (default the
     tier's deadline) from now, then live again unless closed. NotFoundError if there is none;
-    UsageError for a closed decision (nothing is left to acknowledge)."""
+    UsageError for a closed decision (nothing is left to acknowledge); PermissionDenied when
+    ``actor`` is an agent seat (acknowledging takes a person)."""
     from orgplane.errors import UsageError
     from orgplane.respond.decisions import acknowledge, get_decision
+    from orgplane.service.permissions import require_person
     from orgplane.store.types import utcnow
 
     org, store = session.org(), session.store()
+    require_person(org, actor, f"acknowledging decision {decision_id}")
     now = utcnow()
     with store.write() as conn:
         if get_decision(conn, decision_id)["status"] == "closed":

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from orgplane.service.models import Result
+from orgplane.service.permissions import require_own
 from orgplane.service.session import Session
 
 
@@ -38,10 +39,13 @@ class GateResult(Result):
     inputs: list[GateInput]
 
 
-def gate(session: Session, seat_id: str, *, now: datetime | None = None) -> GateResult:
+def gate(
+    session: Session, seat_id: str, *, now: datetime | None = None, actor: str | None = None
+) -> GateResult:
     """Classify each input of ``seat_id`` as ``orgplane check`` does (read-only: transitions
     stay the watcher's to record), apply the seat's protocol, keep fresh file content the seat
-    may later need as last good, and store every answer. NotFoundError for an undeclared seat."""
+    may later need as last good, and store every answer. NotFoundError for an undeclared seat;
+    PermissionDenied when ``actor`` is another seat (a seat gates its own inputs)."""
     from orgplane.org.durations import humanize_age
     from orgplane.org.lookup import find_declared
     from orgplane.respond.gate import InputState, apply_protocol, record_answers
@@ -53,6 +57,7 @@ def gate(session: Session, seat_id: str, *, now: datetime | None = None) -> Gate
 
     org = session.org()
     seat = find_declared(org.seats, "seat", seat_id)
+    require_own(org, actor, seat.id, f"the gate answers of seat {seat_id}")
     at = now or utcnow()
     store = session.store()
     wanted = [ident for ident in seat.inputs if ident in org.outputs]

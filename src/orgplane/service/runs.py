@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from orgplane.errors import NotFoundError, UsageError
 from orgplane.service.models import Result
+from orgplane.service.permissions import require_own
 from orgplane.service.progress import Progress
 from orgplane.service.session import Session
 
@@ -130,11 +131,13 @@ def start_run(
     batch: str | None = None,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
     progress: Progress | None = None,
+    actor: str | None = None,
 ) -> RunView:
     """Run a batch through a process's stages (running the same batch again resumes it).
 
     A process without a ``module:`` only gets its run stored: its agent records checkpoints.
-    NotFoundError for an undeclared process; InputFileError / UsageError for a bad batch file.
+    NotFoundError for an undeclared process; InputFileError / UsageError for a bad batch file;
+    PermissionDenied when ``actor`` is another seat than the process's.
     """
     from orgplane.runs import load_process, read_batch
     from orgplane.runs.process import start_run as store_run
@@ -149,6 +152,7 @@ def start_run(
             kind="process",
             name=process_id,
         )
+    require_own(org, actor, org.processes[process_id].seat, f"process {process_id}")
     records = read_batch(batch_file)
     store = session.store()
     definition = org.processes[process_id]
@@ -206,8 +210,10 @@ def resume_run(
     *,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
     progress: Progress | None = None,
+    actor: str | None = None,
 ) -> RunView:
-    """Re-import the process's stage module and work what is left of the run.
+    """Re-import the process's stage module and work what is left of the run (PermissionDenied
+    when ``actor`` is another seat than the run's process's).
 
     A process with no ``module:`` has its run reopened for its agent instead. Several resumes
     of one run work it together. UsageError if the run's process is no longer declared.
@@ -225,6 +231,7 @@ def resume_run(
         raise UsageError(
             f"run {run_id} is of process {before.process_id!r}, no longer in {session.org_path}"
         )
+    require_own(org, actor, definition.seat, f"run {run_id}")
     if stores_only(definition):
         reopen(store, run_id)
         return _view(session, read_run(store, run_id), _agent_note(before.process_id))
@@ -246,14 +253,19 @@ def checkpoint(
     redo: bool = False,
     output: str | None = None,
     message: str | None = None,
+    actor: str | None = None,
 ) -> RunView:
     """Record one stage of one record by hand, with the runner's semantics; the run afterwards.
 
     Exactly one of ``done``, ``failed`` (the error code) or ``redo``; ``output`` (JSON text)
     only with ``done``. Handled errors apply to ``failed`` exactly as in the runner.
+    PermissionDenied when ``actor`` is another seat than the run's process's.
     """
     from orgplane.runs import record_checkpoint
     from orgplane.runs.manual import checkpoint_action
+
+    if actor is not None:
+        _require_run_seat(session, run_id, actor)
 
     action = checkpoint_action(done=done, failed=failed, redo=redo, output_given=output is not None)
     status = record_checkpoint(
@@ -268,6 +280,22 @@ def checkpoint(
         message=message,
     )
     return _view(session, status, f"recorded {record} / {stage}: {action}")
+
+
+def _require_run_seat(session: Session, run_id: str, actor: str) -> None:
+    from sqlalchemy import select
+
+    from orgplane.service.permissions import process_seat
+    from orgplane.store.tables import runs
+
+    with session.store().read() as conn:
+        process_id = conn.execute(select(runs.c.process_id).where(runs.c.id == run_id)).scalar()
+    if process_id is None:
+        raise NotFoundError(
+            f"no run {run_id!r}; list them with 'orgplane run list'", kind="run", name=run_id
+        )
+    org = session.org()
+    require_own(org, actor, process_seat(org, process_id), f"run {run_id}")
 
 
 def _parse_output(text: str | None) -> Any:

@@ -8,6 +8,7 @@ from typing import IO, Any, Literal
 
 from orgplane.errors import UsageError
 from orgplane.service.models import Result
+from orgplane.service.permissions import require_own
 from orgplane.service.session import Session
 
 
@@ -71,19 +72,28 @@ class Published(Result):
     finding: FindingView
 
 
-def publish(session: Session, output_id: str, source: bytes | IO[bytes] | Path) -> Published:
+def publish(
+    session: Session,
+    output_id: str,
+    source: bytes | IO[bytes] | Path,
+    *,
+    actor: str | None = None,
+) -> Published:
     """Store content for ``output_id`` and classify it at once.
 
     ``source`` is the content, a binary stream or a file; at most the output's ``max_bytes`` plus
     one byte are read, so an oversized content is refused without being held. NotFoundError for
-    an undeclared output; UsageError for content over the limit or a file that cannot be read.
+    an undeclared output; UsageError for content over the limit or a file that cannot be read;
+    PermissionDenied when ``actor`` is not the output's producer.
     """
     from orgplane.org.lookup import find_declared
     from orgplane.store.types import utcnow
     from orgplane.watch.publish import publish as publish_content
 
     org = session.org()
-    limit = find_declared(org.outputs, "output", output_id).max_bytes + 1
+    declared = find_declared(org.outputs, "output", output_id)
+    require_own(org, actor, declared.producer, f"output {output_id}")
+    limit = declared.max_bytes + 1
     content = _read_bounded(source, limit)
     finding = publish_content(session.store(), org, output_id, content, utcnow())
     return Published(
@@ -113,11 +123,21 @@ class Heartbeat(Result):
 
 
 def heartbeat(
-    session: Session, name: str, *, start: bool = False, fail: bool = False, note: str | None = None
+    session: Session,
+    name: str,
+    *,
+    start: bool = False,
+    fail: bool = False,
+    note: str | None = None,
+    actor: str | None = None,
 ) -> Heartbeat:
-    """Store that the job behind ``name`` started, succeeded (the default) or failed."""
+    """Store that the job behind ``name`` started, succeeded (the default) or failed
+    (PermissionDenied when ``actor`` is not the seat behind the job)."""
     from orgplane.store.types import utcnow
-    from orgplane.watch.heartbeats import PingKind, record_heartbeat
+    from orgplane.watch.heartbeats import PingKind, heartbeat_seat, record_heartbeat
+
+    if actor is not None:
+        require_own(session.org(), actor, heartbeat_seat(session.org(), name), f"job {name}")
 
     if start and fail:
         raise UsageError("--start and --fail exclude each other; give one (or neither for success)")
@@ -136,12 +156,25 @@ class MetricPushed(Result):
 
 
 def push_metric(
-    session: Session, metric_id: str, value: float, *, at: str | None = None
+    session: Session,
+    metric_id: str,
+    value: float,
+    *,
+    at: str | None = None,
+    actor: str | None = None,
 ) -> MetricPushed:
     """Store one value of ``metric_id`` measured ``at`` (ISO 8601 with an offset; default now).
 
-    UsageError for a value that is not a finite number, a naive, unparseable or future time.
+    UsageError for a value that is not a finite number, a naive, unparseable or future time;
+    PermissionDenied when ``actor`` is not the metric's owner seat.
     """
+    if actor is not None:
+        from orgplane.org.lookup import find_declared
+
+        org = session.org()
+        require_own(
+            org, actor, find_declared(org.metrics, "metric", metric_id).owner, f"metric {metric_id}"
+        )
     from orgplane.store.types import utcnow
     from orgplane.watch.metrics import push_metric as store_value
     from orgplane.watch.timestamps import parse_cli_time
