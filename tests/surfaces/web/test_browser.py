@@ -1,0 +1,117 @@
+"""The dashboard in a real browser: Debian's Chromium under Playwright, against the router
+served by uvicorn on 127.0.0.1, on each backend."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orgplane.org.loader import load_org
+from orgplane.service.decisions import decide_pending, list_decisions
+from orgplane.service.runs import checkpoint, start_run
+from orgplane.service.session import Session
+from orgplane.service.watch import check
+from tests.surfaces.web.conftest import (
+    ARTIFACTS,
+    batch_file,
+    dashboard,
+    keep_artifact,
+    make_stale,
+    serving,
+)
+
+pytestmark = pytest.mark.browser
+
+DOCS_SCREENSHOT = Path(__file__).parents[3] / "docs" / "dashboard-chart.png"
+
+
+def test_the_chart_draws_every_seat_and_a_stale_one_shows_stale(
+    fresh_agency: Path, db_url: str, page: Any, tmp_path: Path
+) -> None:
+    make_stale(fresh_agency, "dash-analysis")
+    seats = load_org(fresh_agency).seats
+    with serving(dashboard(fresh_agency, db_url)) as base:
+        page.goto(base + "/")
+        drawn = page.locator("svg#chart a.seat")
+        assert sorted(drawn.evaluate_all("els => els.map(e => e.dataset.seat)")) == sorted(seats)
+        dash = page.locator('svg#chart a[data-seat="dash"]')
+        assert dash.get_attribute("data-health") == "stale"
+        assert "stale" in (dash.text_content() or "")
+        assert page.locator('svg#chart a[data-seat="jeff"]').get_attribute("data-health") == (
+            "retired"
+        )
+        assert page.locator('svg#chart a[data-seat="ceo"]').get_attribute("data-kind") == "human"
+        assert page.locator('svg#chart a[data-seat="nick"]').get_attribute("data-kind") == "agent"
+        # Every box is drawn inside the picture, none on another (as the layout promises).
+        boxes = page.locator("svg#chart rect.seat-box").evaluate_all(
+            "els => els.map(e => { const b = e.getBoundingClientRect();"
+            " return [b.left, b.top, b.right, b.bottom]; })"
+        )
+        assert len(boxes) == len(seats)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+        shot = tmp_path / "chart.png"
+        page.locator("main").screenshot(path=str(shot))
+        keep_artifact(shot, f"dashboard-chart-{db_url.split(':')[0]}.png")
+        if os.environ.get("ORGPLANE_UPDATE_SCREENSHOT") and db_url.startswith("sqlite"):
+            shutil.copyfile(shot, DOCS_SCREENSHOT)
+        # Clicking a seat opens its page: its outputs and why it is stale.
+        dash.click()
+        page.wait_for_url("**/seats/dash")
+        assert page.locator("h1 .badge").inner_text() == "stale"
+        assert page.locator('tr[data-output="dash-analysis"]').is_visible()
+    assert (ARTIFACTS / f"dashboard-chart-{db_url.split(':')[0]}.png").stat().st_size > 10_000
+
+
+def test_acknowledging_a_decision_in_the_page_changes_the_store(
+    fresh_agency: Path, db_url: str, page: Any
+) -> None:
+    make_stale(fresh_agency, "dash-analysis")
+    with Session.open(fresh_agency, db_url) as session:
+        check(session)
+        decide_pending(session)
+        open_ = list_decisions(session).decisions
+    dash = next(d for d in open_ if d.subject_id == "dash-analysis")
+    assert dash.state == "live"
+    with serving(dashboard(fresh_agency, db_url)) as base:
+        page.goto(base + "/decisions")
+        row = page.locator(f"tr#decision-{dash.id}")
+        row.locator("input[name=note]").fill("looking at it <b>now</b>")
+        row.get_by_role("button", name="Acknowledge").click()
+        page.wait_for_url(f"**/decisions?acked={dash.id}")
+        assert page.locator("#acked").is_visible()
+        assert page.locator(f"tr#decision-{dash.id}").get_attribute("data-state") == (
+            "acknowledged"
+        )
+        assert "looking at it <b>now</b>" in page.locator(f"tr#decision-{dash.id}").inner_text()
+    with Session.open(fresh_agency, db_url) as session:
+        stored = next(d for d in list_decisions(session).decisions if d.id == dash.id)
+    assert stored.state == "acknowledged" and stored.ack_note == "looking at it <b>now</b>"
+
+
+def test_a_runs_page_shows_its_counts_per_stage(
+    fresh_agency: Path, db_url: str, page: Any, tmp_path: Path
+) -> None:
+    with Session.open(fresh_agency, db_url) as session:
+        run = start_run(session, "pepper-triage", batch_file(tmp_path, 5), batch="web")
+        for record in ("m1", "m2", "m3"):
+            checkpoint(session, run.run_id, record, "fetch", done=True)
+        checkpoint(session, run.run_id, "m1", "classify", done=True)
+    with serving(dashboard(fresh_agency, db_url)) as base:
+        page.goto(base + "/runs")
+        page.get_by_role("link", name=run.run_id).click()
+        page.wait_for_selector("table#stages")
+
+        def count(stage: str, state: str) -> int:
+            cell = page.locator(f'tr[data-stage="{stage}"] td[data-count="{state}"]')
+            return int(cell.inner_text())
+
+        assert (count("fetch", "done"), count("fetch", "pending")) == (3, 2)
+        assert (count("classify", "done"), count("classify", "pending")) == (1, 4)
+        assert count("label", "pending") == 5
+        assert page.locator("h1 .badge").inner_text() == "running"
