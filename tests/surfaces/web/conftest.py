@@ -74,6 +74,20 @@ def make_stale(org_file: Path, output_id: str, age: timedelta = timedelta(days=2
     (org.base_dir / output.location).write_bytes(sample_content(output, datetime.now(UTC) - age))
 
 
+def live_decision(org_file: Path, db: str) -> int:
+    """Make Dash's analysis stale, check and decide: the id of the live decision about it."""
+    from orgplane.service.decisions import decide_pending, list_decisions
+    from orgplane.service.watch import check
+
+    make_stale(org_file, "dash-analysis")
+    with Session.open(org_file, db) as session:
+        check(session)
+        decide_pending(session)
+        return next(
+            d.id for d in list_decisions(session).decisions if d.subject_id == "dash-analysis"
+        )
+
+
 def batch_file(folder: Path, count: int) -> Path:
     """A batch of ``count`` mail records for pepper-triage (a process its agent checkpoints)."""
     path = folder / "mail.json"

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 
 from orgplane.org.loader import load_org
-from orgplane.service.decisions import decide_pending, list_decisions
+from orgplane.service.decisions import list_decisions
 from orgplane.service.runs import checkpoint, start_run
 from orgplane.service.session import Session
-from orgplane.service.watch import check
 from tests.surfaces.web.conftest import (
     ARTIFACTS,
     batch_file,
     dashboard,
     keep_artifact,
+    live_decision,
     make_stale,
     serving,
 )
@@ -71,12 +71,9 @@ def test_the_chart_draws_every_seat_and_a_stale_one_shows_stale(
 def test_acknowledging_a_decision_in_the_page_changes_the_store(
     fresh_agency: Path, db_url: str, page: Any
 ) -> None:
-    make_stale(fresh_agency, "dash-analysis")
+    decided = live_decision(fresh_agency, db_url)
     with Session.open(fresh_agency, db_url) as session:
-        check(session)
-        decide_pending(session)
-        open_ = list_decisions(session).decisions
-    dash = next(d for d in open_ if d.subject_id == "dash-analysis")
+        dash = next(d for d in list_decisions(session).decisions if d.id == decided)
     assert dash.state == "live"
     with serving(dashboard(fresh_agency, db_url)) as base:
         page.goto(base + "/decisions")
@@ -115,3 +112,20 @@ def test_a_runs_page_shows_its_counts_per_stage(
         assert (count("classify", "done"), count("classify", "pending")) == (1, 4)
         assert count("label", "pending") == 5
         assert page.locator("h1 .badge").inner_text() == "running"
+
+
+def test_a_page_reloads_itself_but_not_under_a_note_being_typed(
+    fresh_agency: Path, db_url: str, page: Any
+) -> None:
+    decision = live_decision(fresh_agency, db_url)
+    with serving(dashboard(fresh_agency, db_url, refresh=1)) as base:
+        page.goto(base + "/decisions")
+        page.evaluate("window.marker = 1")
+        page.wait_for_function("window.marker === undefined", timeout=5000)  # it reloaded
+        page.locator(f"tr#decision-{decision} input[name=note]").fill("half a sente")
+        page.evaluate("window.marker = 2")
+        page.wait_for_timeout(2500)
+        assert page.evaluate("window.marker") == 2  # not reloaded: the note is still there
+        assert page.locator(f"tr#decision-{decision} input[name=note]").input_value() == (
+            "half a sente"
+        )

@@ -15,13 +15,12 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from orgplane.service.decisions import decide_pending, list_decisions
+from orgplane.service.decisions import list_decisions
 from orgplane.service.runs import start_run
 from orgplane.service.session import Session
-from orgplane.service.watch import check
 from orgplane.surfaces.web import router
 from tests.surfaces.test_cli_reaches_service import service_calls
-from tests.surfaces.web.conftest import batch_file, dashboard, make_stale, serving
+from tests.surfaces.web.conftest import batch_file, dashboard, live_decision, serving
 
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 
@@ -52,17 +51,6 @@ def service_calls_in_any_thread() -> Iterator[set[str]]:
             threading.setprofile(None)  # type: ignore[arg-type]
 
 
-def _decision(agency: Path, db_url: str) -> int:
-    """A live decision about Dash's stale analysis; its id."""
-    make_stale(agency, "dash-analysis")
-    with Session.open(agency, db_url) as session:
-        check(session)
-        decide_pending(session)
-        return next(
-            d.id for d in list_decisions(session).decisions if d.subject_id == "dash-analysis"
-        )
-
-
 def test_every_route_is_walked() -> None:
     routes = router(lambda: Session.open("org.yaml")).routes
     assert sorted(r.name for r in routes if isinstance(r, APIRoute)) == sorted(WALKS)
@@ -73,7 +61,7 @@ def test_every_page_answers_and_reaches_the_service(
 ) -> None:
     with Session.open(fresh_agency, db_url) as session:
         run = start_run(session, "pepper-triage", batch_file(tmp_path, 3), batch="walk").run_id
-    fill = {"run": run, "decision": str(_decision(fresh_agency, db_url))}
+    fill = {"run": run, "decision": str(live_decision(fresh_agency, db_url))}
     app = dashboard(fresh_agency, db_url, refresh=30)
     for name, (method, path) in WALKS.items():
         # A server a route, started inside the block, so its request threads are profiled.
@@ -83,7 +71,8 @@ def test_every_page_answers_and_reaches_the_service(
         assert seen, f"{name} called no service function"
         if method == "GET":
             assert answer.headers["content-type"].startswith("text/html")
-            assert '<meta http-equiv="refresh" content="30">' in answer.text
+            refreshes = '<meta http-equiv="refresh" content="30">' in answer.text
+            assert refreshes and ("location.reload()" in answer.text or name == "web_briefing")
 
 
 def test_a_hostile_seat_title_is_escaped_everywhere(agency: Path, db_url: str) -> None:
@@ -123,7 +112,7 @@ def test_a_broken_org_file_is_a_503_naming_the_line(agency: Path, db_url: str) -
 def test_an_agent_cannot_acknowledge_and_is_told_why(
     fresh_agency: Path, db_url: str, seat: str
 ) -> None:
-    decision = _decision(fresh_agency, db_url)
+    decision = live_decision(fresh_agency, db_url)
     app = dashboard(fresh_agency, db_url, actor=lambda: seat)
     with serving(app) as base, httpx.Client(base_url=base) as client:
         answer = client.post(f"/decisions/{decision}/ack", data={"note": "mine"})
@@ -137,7 +126,7 @@ def test_an_agent_cannot_acknowledge_and_is_told_why(
 
 
 def test_a_person_acknowledges_and_a_foreign_page_cannot(fresh_agency: Path, db_url: str) -> None:
-    decision = _decision(fresh_agency, db_url)
+    decision = live_decision(fresh_agency, db_url)
     app = dashboard(fresh_agency, db_url, actor=lambda: "coo")
     with serving(app) as base, httpx.Client(base_url=base) as client:
         foreign = client.post(
