@@ -63,7 +63,10 @@ def seat_health(session: Session, *, now: datetime | None = None) -> HealthRepor
     at = now or utcnow()
     findings = _findings(session, at)
     latest = _latest_runs(session)
-    seats = [_health(session, seat_id, findings, latest) for seat_id in session.org().seats]
+    uncovered = _uncovered(session)
+    seats = [
+        _health(session, seat_id, findings, latest, uncovered) for seat_id in session.org().seats
+    ]
     counts = {state: 0 for state in ("fresh", "stale", "failing", "retired")}
     for item in seats:
         counts[item.health] += 1
@@ -208,7 +211,7 @@ def show_seat(
         status=seat.status,
         capabilities=list(seat.capabilities),
         redistributed=dict(seat.retired.redistributed) if seat.retired else {},
-        health=_health(session, seat_id, findings, latest),
+        health=_health(session, seat_id, findings, latest, _uncovered(session)),
         outputs=outputs,
         inputs=inputs,
         processes=processes,
@@ -239,17 +242,32 @@ def _latest_runs(session: Session) -> dict[str, dict[str, Any]]:
     return latest
 
 
+def _uncovered(session: Session) -> dict[str, list[str]]:
+    """The outputs whose failure response is not written down, by producing seat: read off
+    the chart, built once for the whole org (not an index a seat)."""
+    from orgplane.org.chart import chart_data
+
+    found: dict[str, list[str]] = {}
+    pending = list(chart_data(session.org())["seats"])
+    while pending:
+        seat = pending.pop()
+        pending.extend(seat["reports"])
+        missing = [o["id"] for o in seat["outputs"] if not o["has_coverage"]]
+        if missing:
+            found[seat["id"]] = missing
+    return found
+
+
 def _health(
     session: Session,
     seat_id: str,
     findings: dict[str, list[FindingView]],
     latest: dict[str, dict[str, Any]],
+    uncovered_by_seat: dict[str, list[str]],
 ) -> SeatHealth:
-    from orgplane.org.chart import seat_outputs
-
     org = session.org()
     seat = org.seats[seat_id]
-    uncovered = [o["id"] for o in seat_outputs(org, seat_id) if not o["has_coverage"]]
+    uncovered = uncovered_by_seat.get(seat_id, [])
     if seat.status == "retired":
         return SeatHealth(
             seat=seat_id,
