@@ -159,3 +159,35 @@ def test_a_seat_whose_output_nobody_covers_carries_the_mark(agency: Path, db_url
     assert chart.text.count('data-mark="no-coverage"') == 1
     assert "no coverage protocol: ccm-stats" in chart.text  # the box's tooltip says which
     assert 'data-mark="no-coverage">no coverage protocol' in seat.text
+
+
+def test_any_note_posted_is_stored_verbatim_or_refused_in_words(
+    fresh_agency: Path, tmp_path: Path
+) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    db = f"sqlite:///{tmp_path / 'notes.db'}"
+    decision = live_decision(fresh_agency, db)
+    notes = st.text(max_size=300) | st.binary(max_size=300).map(lambda b: b.decode("latin-1"))
+    with serving(dashboard(fresh_agency, db)) as base, httpx.Client(base_url=base) as client:
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(st.one_of(notes, st.binary(max_size=300)))
+        def post(body: str | bytes) -> None:
+            path = f"/decisions/{decision}/ack"
+            if isinstance(body, str):  # a note typed in the form
+                answer = client.post(path, data={"note": body})
+            else:  # whatever bytes a client sends as a form
+                form = {"content-type": "application/x-www-form-urlencoded"}
+                answer = client.post(path, content=body, headers=form)
+            assert answer.status_code in (303, 400), answer.text
+            if answer.status_code == 400:
+                assert "the form is" in answer.text
+                return
+            if isinstance(body, str):
+                with Session.open(fresh_agency, db) as session:
+                    stored = next(d for d in list_decisions(session).decisions if d.id == decision)
+                assert stored.ack_note == (body.strip() or None)
+
+        post()
