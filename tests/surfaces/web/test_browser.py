@@ -129,3 +129,21 @@ def test_a_page_reloads_itself_but_not_under_a_note_being_typed(
         assert page.locator(f"tr#decision-{decision} input[name=note]").input_value() == (
             "half a sente"
         )
+
+
+@pytest.mark.parametrize("path", ["/", "/seats/radar", "/decisions", "/checks", "/scorecard"])
+def test_pages_fit_a_phone(fresh_agency: Path, tmp_path: Path, browser: Any, path: str) -> None:
+    db_url = f"sqlite:///{tmp_path / 'phone.db'}"  # the layout does not depend on the backend
+    live_decision(fresh_agency, db_url)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        phone = context.new_page()
+        with serving(dashboard(fresh_agency, db_url)) as base:
+            phone.goto(base + path)
+            # The page itself never scrolls sideways: wide tables and the chart scroll in
+            # their own boxes, and the navigation wraps.
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} is {width}px wide on a 390px phone"
+            assert phone.get_by_role("link", name="Decisions").is_visible()
+    finally:
+        context.close()
