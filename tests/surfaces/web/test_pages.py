@@ -66,7 +66,7 @@ def test_every_page_answers_and_reaches_the_service(
     for name, (method, path) in WALKS.items():
         # A server a route, started inside the block, so its request threads are profiled.
         with service_calls_in_any_thread() as seen, serving(app) as base:
-            answer = httpx.request(method, base + path.format(**fill))
+            answer = httpx.request(method, base + path.format(**fill), timeout=30)
         assert answer.status_code in (200, 303), (name, answer.text)
         assert seen, f"{name} called no service function"
         if method == "GET":
@@ -78,7 +78,10 @@ def test_every_page_answers_and_reaches_the_service(
 def test_a_hostile_seat_title_is_escaped_everywhere(agency: Path, db_url: str) -> None:
     text = agency.read_text()
     agency.write_text(text.replace("title: Analytics", f"title: '{HOSTILE}'", 1))
-    with serving(dashboard(agency, db_url)) as base, httpx.Client(base_url=base) as client:
+    with (
+        serving(dashboard(agency, db_url)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
         pages = [client.get(p) for p in ("/", "/seats/dash", "/seats/coo")]
     for answer in pages:
         assert answer.status_code == 200
@@ -87,7 +90,10 @@ def test_a_hostile_seat_title_is_escaped_everywhere(agency: Path, db_url: str) -
 
 
 def test_errors_are_pages_with_their_status(agency: Path, db_url: str) -> None:
-    with serving(dashboard(agency, db_url)) as base, httpx.Client(base_url=base) as client:
+    with (
+        serving(dashboard(agency, db_url)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
         missing = client.get("/seats/nobody")
         no_run = client.get("/runs/pepper-triage:nope")
         no_briefing = client.get("/briefings/ceo")
@@ -102,7 +108,10 @@ def test_errors_are_pages_with_their_status(agency: Path, db_url: str) -> None:
 
 def test_a_broken_org_file_is_a_503_naming_the_line(agency: Path, db_url: str) -> None:
     agency.write_text(agency.read_text().replace("kind: human", "kind: robot", 1))
-    with serving(dashboard(agency, db_url)) as base, httpx.Client(base_url=base) as client:
+    with (
+        serving(dashboard(agency, db_url)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
         answer = client.get("/")
     assert answer.status_code == 503
     assert f"{agency}:" in answer.text and "robot" in answer.text
@@ -114,7 +123,7 @@ def test_an_agent_cannot_acknowledge_and_is_told_why(
 ) -> None:
     decision = live_decision(fresh_agency, db_url)
     app = dashboard(fresh_agency, db_url, actor=lambda: seat)
-    with serving(app) as base, httpx.Client(base_url=base) as client:
+    with serving(app) as base, httpx.Client(base_url=base, timeout=30) as client:
         answer = client.post(f"/decisions/{decision}/ack", data={"note": "mine"})
     assert answer.status_code == 403
     refusal = answer.text.split('id="refused">', 1)[1].split("</div>", 1)[0]
@@ -128,7 +137,7 @@ def test_an_agent_cannot_acknowledge_and_is_told_why(
 def test_a_person_acknowledges_and_a_foreign_page_cannot(fresh_agency: Path, db_url: str) -> None:
     decision = live_decision(fresh_agency, db_url)
     app = dashboard(fresh_agency, db_url, actor=lambda: "coo")
-    with serving(app) as base, httpx.Client(base_url=base) as client:
+    with serving(app) as base, httpx.Client(base_url=base, timeout=30) as client:
         foreign = client.post(
             f"/decisions/{decision}/ack", headers={"origin": "https://evil.example"}
         )
@@ -148,7 +157,10 @@ def test_a_seat_whose_output_nobody_covers_carries_the_mark(agency: Path, db_url
     text = agency.read_text()
     arin = "    capabilities: [call-coaching]\n    inputs:\n      ccm-stats: skip_and_flag"
     agency.write_text(text.replace(arin, "    capabilities: [call-coaching]\n    #", 1))
-    with serving(dashboard(agency, db_url)) as base, httpx.Client(base_url=base) as client:
+    with (
+        serving(dashboard(agency, db_url)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
         chart, seat = client.get("/"), client.get("/seats/dash")
     marked = [
         part.split('"', 1)[0]
@@ -170,7 +182,10 @@ def test_any_note_posted_is_stored_verbatim_or_refused_in_words(
     db = f"sqlite:///{tmp_path / 'notes.db'}"
     decision = live_decision(fresh_agency, db)
     notes = st.text(max_size=300) | st.binary(max_size=300).map(lambda b: b.decode("latin-1"))
-    with serving(dashboard(fresh_agency, db)) as base, httpx.Client(base_url=base) as client:
+    with (
+        serving(dashboard(fresh_agency, db)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
 
         @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
         @given(st.one_of(notes, st.binary(max_size=300)))
@@ -195,6 +210,9 @@ def test_any_note_posted_is_stored_verbatim_or_refused_in_words(
 
 def test_a_note_with_a_nul_is_bad_input_on_either_backend(fresh_agency: Path, db_url: str) -> None:
     decision = live_decision(fresh_agency, db_url)
-    with serving(dashboard(fresh_agency, db_url)) as base, httpx.Client(base_url=base) as client:
+    with (
+        serving(dashboard(fresh_agency, db_url)) as base,
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
         answer = client.post(f"/decisions/{decision}/ack", data={"note": "a\x00b"})
     assert answer.status_code == 400 and "NUL character" in answer.text
