@@ -61,34 +61,73 @@ def decide_pending(
     An event another decider claimed first is skipped, so each event is decided exactly once
     however many deciders run; call it in a write transaction and commit to publish the result.
     Each escalation opened queues its notification, whose text gives ``command(id)`` to act.
+    The batch costs a few statements, not a few per event: one claim, one upsert per run of
+    events between recoveries, one outbox insert and one link update.
     """
-    pending = select(events, runs.c.process_id).select_from(
-        events.outerjoin(runs, runs.c.id == events.c.run_id)
-    )
-    claimed = exists().where(decision_events.c.event_id == events.c.id)
-    rows = conn.execute(pending.where(~claimed).order_by(events.c.id).limit(limit)).all()
-    outcomes = []
-    for row in rows:
-        event = dict(row._mapping)
-        decided_at = now or utcnow()
-        latency = _ms(decided_at - event["recorded_at"])
-        if not _claim(conn, event["id"], decided_at, latency):
-            continue  # another decider got there first
-        if event["kind"] == "recovered":
-            outcome = _close(conn, event, decided_at, latency)
-        else:
-            outcome = _decide(conn, org, event, decided_at, latency, command)
-        outcomes.append(outcome)
+    rows = conn.execute(_PENDING, {"limit": limit}).all()
+    if not rows:
+        return []
+    pending = [dict(row._mapping) for row in rows]
+    decided_at = now or utcnow()
+    latency = {e["id"]: _ms(decided_at - e["recorded_at"]) for e in pending}
+    claim, _ = _statements(conn)
+    claims = [
+        {"event_id": e["id"], "decided_at": decided_at, "latency_ms": latency[e["id"]]}
+        for e in pending
+    ]
+    won = set(conn.execute(claim, claims).scalars())  # the rest another decider got first
+    outcomes: list[Outcome] = []
+    opened: list[tuple[dict[str, Any], str | None]] = []
+    run: list[dict[str, Any]] = []
+    for event in (e for e in pending if e["id"] in won):
+        if event["kind"] != "recovered":
+            run.append(event)
+            continue
+        # What a recovery closes must be stored first: decide the events before it, then it.
+        outcomes += _decide(conn, org, run, decided_at, latency, opened)
+        run = []
+        outcomes.append(_close(conn, event, decided_at, latency[event["id"]]))
+    outcomes += _decide(conn, org, run, decided_at, latency, opened)
+    if opened:
+        queue_opened(conn, opened, decided_at, command)
     links = [{"event": o.event_id, "decision": o.decision_id} for o in outcomes if o.decision_id]
     if links:  # one executemany for the batch: a round trip per event is what a burst costs
         conn.execute(_LINK, links)
     return outcomes
 
 
+_PENDING = (
+    select(events, runs.c.process_id)
+    .select_from(events.outerjoin(runs, runs.c.id == events.c.run_id))
+    .where(~exists().where(decision_events.c.event_id == events.c.id))
+    .order_by(events.c.id)
+    .limit(bindparam("limit"))
+)
+
 _LINK = (
     update(decision_events)
     .where(decision_events.c.event_id == bindparam("event"))
     .values(decision_id=bindparam("decision"))
+)
+
+_CLOSE = (
+    update(decisions)
+    .where(
+        and_(
+            decisions.c.subject_kind == bindparam("of_kind"),
+            decisions.c.subject_id == bindparam("of_id"),
+            decisions.c.status == "open",
+        )
+    )
+    .values(
+        status="closed",
+        open_signature=None,
+        closed_at=bindparam("at"),
+        closed_by_event=bindparam("event"),
+        updated_at=bindparam("at"),
+        next_notify_at=None,
+    )
+    .returning(decisions.c.id)
 )
 
 
@@ -97,7 +136,9 @@ _BUILT: dict[str, tuple[Executable, Executable]] = {}
 
 def _statements(conn: Connection) -> tuple[Executable, Executable]:
     """The claim and the upsert, built once per dialect and executed with parameters: building
-    a statement from literal values costs SQLAlchemy more than running it."""
+    a statement from literal values costs SQLAlchemy more than running it. Both run as
+    executemany, which SQLAlchemy sends as multi-row INSERTs (insertmanyvalues) on both
+    backends, RETURNING what each row did."""
     built = _BUILT.get(conn.dialect.name)
     if built is not None:
         return built
@@ -111,28 +152,64 @@ def _statements(conn: Connection) -> tuple[Executable, Executable]:
         index_elements=["open_signature"],
         set_={
             "last_event_id": insert.excluded.last_event_id,
-            "repeats": decisions.c.repeats + 1,
+            # an insert of k events of one signature carries k - 1 repeats: the open one
+            # counts all k
+            "repeats": decisions.c.repeats + insert.excluded.repeats + 1,
             "updated_at": insert.excluded.updated_at,
         },
-    ).returning(decisions.c.id, decisions.c.repeats)
+    ).returning(decisions.c.id, decisions.c.open_signature, decisions.c.first_event_id)
     _BUILT[conn.dialect.name] = (claim, upsert)
     return claim, upsert
-
-
-def _claim(conn: Connection, event_id: int, at: datetime, latency: int) -> bool:
-    claim = _statements(conn)[0]
-    row = conn.execute(claim, {"event_id": event_id, "decided_at": at, "latency_ms": latency})
-    return row.first() is not None
 
 
 def _decide(
     conn: Connection,
     org: Org,
-    event: dict[str, Any],
+    batch: list[dict[str, Any]],
     at: datetime,
-    latency: int,
-    command: AckCommand,
-) -> Outcome:
+    latency: dict[int, int],
+    opened: list[tuple[dict[str, Any], str | None]],
+) -> list[Outcome]:
+    """Store the decisions of ``batch`` (no recovery among them) in one upsert: a row per
+    signature, its first event's values, counting the others as repeats. A row whose stored
+    ``first_event_id`` is its first event's was inserted (opened); else it found its signature
+    open and counted repeats. Escalations opened are added to ``opened`` (row, process)."""
+    if not batch:
+        return []
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for event in batch:
+        groups.setdefault(_signature(event), []).append(event)
+    values = {}
+    for signature, group in groups.items():
+        first = group[0]
+        row = _opening(org, first, signature, at, latency[first["id"]])
+        values[signature] = {**row, "repeats": len(group) - 1, "last_event_id": group[-1]["id"]}
+    # Rows sorted by signature: concurrent deciders lock open decisions in one order.
+    rows = [values[s] for s in sorted(values)]
+    stored = {
+        found.open_signature: (int(found.id), int(found.first_event_id))
+        for found in conn.execute(_statements(conn)[1], rows)
+    }
+    effects: dict[int, Outcome] = {}
+    for signature, group in groups.items():
+        decision_id, first_event = stored[signature]
+        inserted = first_event == group[0]["id"]
+        if inserted and values[signature]["action"] == "escalate":
+            opened.append(({**values[signature], "id": decision_id}, group[0]["process_id"]))
+        for n, event in enumerate(group):
+            effect = "opened" if inserted and n == 0 else "repeated"
+            effects[event["id"]] = Outcome(event["id"], effect, decision_id, latency[event["id"]])
+    return [effects[e["id"]] for e in batch]
+
+
+def _signature(event: dict[str, Any]) -> str:
+    return f"{event['subject_kind']}:{event['subject_id']}:{event['kind']}"
+
+
+def _opening(
+    org: Org, event: dict[str, Any], signature: str, at: datetime, latency: int
+) -> dict[str, Any]:
+    """The values of the decision ``event`` opens (a repeat takes only its last event)."""
     facts = EventFacts(
         kind=event["kind"],
         subject_kind=event["subject_kind"],
@@ -144,11 +221,10 @@ def _decide(
     choice = choose_tier(org, facts)
     tier = org.urgency.get(choice.tier) if choice else None
     seat_id = failing_seat(org, facts)
-    signature = f"{event['subject_kind']}:{event['subject_id']}:{event['kind']}"
     action = tier.action if tier else UNDECLARED_ACTION
     notify = who_is_told(org, tier.notify if tier else None, seat_id)
     deadline = event["occurred_at"] + (tier.deadline if tier else timedelta(0))
-    values = {
+    return {
         "signature": signature,
         "open_signature": signature,
         "status": "open",
@@ -170,33 +246,16 @@ def _decide(
         # Only an insert takes these: a repeat keeps the open decision's follow-up state.
         **opening_state(org, action, tier, notify, deadline, at),
     }
-    decision_id, repeats = conn.execute(_statements(conn)[1], values).one()
-    if not repeats and action == "escalate":
-        queue_opened(conn, {**values, "id": decision_id}, at, command, event["process_id"])
-    return Outcome(event["id"], "repeated" if repeats else "opened", int(decision_id), latency)
 
 
 def _close(conn: Connection, event: dict[str, Any], at: datetime, latency: int) -> Outcome:
-    statement = (
-        update(decisions)
-        .where(
-            and_(
-                decisions.c.subject_kind == event["subject_kind"],
-                decisions.c.subject_id == event["subject_id"],
-                decisions.c.status == "open",
-            )
-        )
-        .values(
-            status="closed",
-            open_signature=None,
-            closed_at=at,
-            closed_by_event=event["id"],
-            updated_at=at,
-            next_notify_at=None,
-        )
-        .returning(decisions.c.id)
-    )
-    closed = sorted(int(i) for i in conn.execute(statement).scalars())
+    params = {
+        "of_kind": event["subject_kind"],
+        "of_id": event["subject_id"],
+        "at": at,
+        "event": event["id"],
+    }
+    closed = sorted(int(i) for i in conn.execute(_CLOSE, params).scalars())
     cancel_for(conn, closed, at)
     return Outcome(
         event["id"], "closed" if closed else "nothing", closed[0] if closed else None, latency
