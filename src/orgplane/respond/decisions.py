@@ -15,10 +15,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, and_, bindparam, exists, func, select, update
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    func,
+    select,
+    update,
+)
 
 from orgplane.errors import NotFoundError
 from orgplane.org.models import Org
+from orgplane.respond.bulk import execute_rows, unnest
 from orgplane.respond.followups import AckCommand, default_command, opening_state, queue_opened
 from orgplane.respond.outbox import cancel_for
 from orgplane.respond.recipients import who_is_told
@@ -70,12 +81,13 @@ def decide_pending(
     pending = [dict(row._mapping) for row in rows]
     decided_at = now or utcnow()
     latency = {e["id"]: _ms(decided_at - e["recorded_at"]) for e in pending}
-    claim, _ = _statements(conn)
     claims = [
         {"event_id": e["id"], "decided_at": decided_at, "latency_ms": latency[e["id"]]}
         for e in pending
     ]
-    won = set(conn.execute(claim, claims).scalars())  # the rest another decider got first
+    won = set(
+        execute_rows(conn, _statements(conn).claim, claims).scalars()
+    )  # the rest another decider got first
     outcomes: list[Outcome] = []
     opened: list[tuple[dict[str, Any], str | None]] = []
     run: list[dict[str, Any]] = []
@@ -92,7 +104,7 @@ def decide_pending(
         queue_opened(conn, opened, decided_at, command)
     links = [{"event": o.event_id, "decision": o.decision_id} for o in outcomes if o.decision_id]
     if links:  # one executemany for the batch: a round trip per event is what a burst costs
-        conn.execute(_LINK, links)
+        execute_rows(conn, _statements(conn).link, links)
     return outcomes
 
 
@@ -102,12 +114,6 @@ _PENDING = (
     .where(~exists().where(decision_events.c.event_id == events.c.id))
     .order_by(events.c.id)
     .limit(bindparam("limit"))
-)
-
-_LINK = (
-    update(decision_events)
-    .where(decision_events.c.event_id == bindparam("event"))
-    .values(decision_id=bindparam("decision"))
 )
 
 _CLOSE = (
@@ -131,35 +137,84 @@ _CLOSE = (
 )
 
 
-_BUILT: dict[str, tuple[Executable, Executable]] = {}
+CLAIMED = ("event_id", "decided_at", "latency_ms")
+"""The columns of a claim (``decision_events`` before its link to the decision)."""
+
+OPENED = (
+    "signature",
+    "open_signature",
+    "status",
+    "kind",
+    "subject_kind",
+    "subject_id",
+    "seat_id",
+    "first_event_id",
+    "last_event_id",
+    "repeats",
+    "tier",
+    "rule",
+    "action",
+    "notify",
+    "deadline",
+    "decided_at",
+    "updated_at",
+    "latency_ms",
+    "holder",
+    "level",
+    "notified_at",
+    "next_notify_at",
+    "followups",
+)
+"""The columns of a decision as it opens."""
 
 
-def _statements(conn: Connection) -> tuple[Executable, Executable]:
-    """The claim and the upsert, built once per dialect and executed with parameters: building
-    a statement from literal values costs SQLAlchemy more than running it. Both run as
-    executemany, which SQLAlchemy sends as multi-row INSERTs (insertmanyvalues) on both
-    backends, RETURNING what each row did."""
+@dataclass(frozen=True)
+class _Statements:
+    claim: Executable
+    upsert: Executable
+    link: Executable
+
+
+_BUILT: dict[str, _Statements] = {}
+
+
+def _statements(conn: Connection) -> _Statements:
+    """The claim, the upsert and the link, built once per dialect and run for a whole batch
+    by ``execute_rows`` (respond/bulk.py): building a statement from literal values costs
+    SQLAlchemy more than running it, and a statement per row costs a round trip each."""
     built = _BUILT.get(conn.dialect.name)
     if built is not None:
         return built
-    claim = (
-        dialect_insert(conn, decision_events)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(decision_events.c.event_id)
-    )
+    claim = dialect_insert(conn, decision_events)
     insert = dialect_insert(conn, decisions)
+    link = update(decision_events)
+    if conn.dialect.name == "postgresql":
+        claim = claim.from_select(CLAIMED, unnest({c: decision_events.c[c].type for c in CLAIMED}))
+        insert = insert.from_select(OPENED, unnest({c: decisions.c[c].type for c in OPENED}))
+        source = unnest({"event": Integer(), "decision": Integer()}).subquery()
+        link = link.where(decision_events.c.event_id == source.c.event)
+        link = link.values(decision_id=source.c.decision)
+    else:
+        link = link.where(decision_events.c.event_id == bindparam("event"))
+        link = link.values(decision_id=bindparam("decision"))
     upsert = insert.on_conflict_do_update(
         index_elements=["open_signature"],
         set_={
             "last_event_id": insert.excluded.last_event_id,
-            # an insert of k events of one signature carries k - 1 repeats: the open one
-            # counts all k
+            # a row of k events of one signature carries k - 1 repeats: the open one counts k
             "repeats": decisions.c.repeats + insert.excluded.repeats + 1,
             "updated_at": insert.excluded.updated_at,
         },
     ).returning(decisions.c.id, decisions.c.open_signature, decisions.c.first_event_id)
-    _BUILT[conn.dialect.name] = (claim, upsert)
-    return claim, upsert
+    built = _Statements(
+        claim=claim.on_conflict_do_nothing(index_elements=["event_id"]).returning(
+            decision_events.c.event_id
+        ),
+        upsert=upsert,
+        link=link,
+    )
+    _BUILT[conn.dialect.name] = built
+    return built
 
 
 def _decide(
@@ -188,7 +243,7 @@ def _decide(
     rows = [values[s] for s in sorted(values)]
     stored = {
         found.open_signature: (int(found.id), int(found.first_event_id))
-        for found in conn.execute(_statements(conn)[1], rows)
+        for found in execute_rows(conn, _statements(conn).upsert, rows)
     }
     effects: dict[int, Outcome] = {}
     for signature, group in groups.items():

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, and_, insert, or_, select, update
 
+from orgplane.respond.bulk import execute_rows, unnest
 from orgplane.respond.delivery import TargetResult
 from orgplane.store.tables import decisions, notification_attempts, notifications
 from orgplane.store.upsert import dialect_insert
@@ -68,10 +69,28 @@ def enqueue(
 
 
 def enqueue_many(conn: Connection, messages: Sequence[Mapping[str, Any]]) -> None:
-    """Queue many messages (each what :func:`enqueue` takes) in one executemany; a step
-    already queued is ignored, as by :func:`enqueue`."""
+    """Queue many messages (each what :func:`enqueue` takes) in one statement; a step already
+    queued is ignored, as by :func:`enqueue`."""
     if messages:
-        conn.execute(_statements(conn)[1], [_row(**m) for m in messages])
+        execute_rows(conn, _statements(conn)[1], [_row(**m) for m in messages])
+
+
+QUEUED = (
+    "key",
+    "decision_id",
+    "recipient",
+    "tier",
+    "reason",
+    "level",
+    "title",
+    "body",
+    "status",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+    "updated_at",
+)
+"""The columns of a message as it is queued."""
 
 
 def _row(
@@ -106,12 +125,19 @@ _BUILT: dict[str, tuple[Executable, Executable]] = {}
 
 
 def _statements(conn: Connection) -> tuple[Executable, Executable]:
-    """The insert of one row (RETURNING its id) and of many, built once per dialect and
-    executed with parameters: building one from values costs more than running it."""
+    """The insert of one row (RETURNING its id) and of a batch (respond/bulk.py), built once
+    per dialect and executed with parameters: building one from values costs more than
+    running it."""
     built = _BUILT.get(conn.dialect.name)
     if built is None:
-        many = dialect_insert(conn, notifications).on_conflict_do_nothing(index_elements=["key"])
-        built = (many.returning(notifications.c.id), many)
+        one = dialect_insert(conn, notifications)
+        many = one
+        if conn.dialect.name == "postgresql":
+            many = many.from_select(QUEUED, unnest({c: notifications.c[c].type for c in QUEUED}))
+        built = (
+            one.on_conflict_do_nothing(index_elements=["key"]).returning(notifications.c.id),
+            many.on_conflict_do_nothing(index_elements=["key"]),
+        )
         _BUILT[conn.dialect.name] = built
     return built
 
