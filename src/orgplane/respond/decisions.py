@@ -95,13 +95,14 @@ def decide_pending(
         if event["kind"] != "recovered":
             run.append(event)
             continue
-        # What a recovery closes must be stored first: decide the events before it, then it.
+        # What a recovery closes and cancels must be stored first: the events before it
+        # decided and their messages queued, then it.
         outcomes += _decide(conn, org, run, decided_at, latency, opened)
-        run = []
+        queue_opened(conn, opened, decided_at, command)
+        run, opened = [], []
         outcomes.append(_close(conn, event, decided_at, latency[event["id"]]))
     outcomes += _decide(conn, org, run, decided_at, latency, opened)
-    if opened:
-        queue_opened(conn, opened, decided_at, command)
+    queue_opened(conn, opened, decided_at, command)
     links = [{"event": o.event_id, "decision": o.decision_id} for o in outcomes if o.decision_id]
     if links:  # one executemany for the batch: a round trip per event is what a burst costs
         execute_rows(conn, _statements(conn).link, links)
@@ -250,7 +251,9 @@ def _decide(
         decision_id, first_event = stored[signature]
         inserted = first_event == group[0]["id"]
         if inserted and values[signature]["action"] == "escalate":
-            opened.append(({**values[signature], "id": decision_id}, group[0]["process_id"]))
+            # its message is the one its first event calls for (seen once), as event by event
+            message = {**values[signature], "id": decision_id, "repeats": 0}
+            opened.append((message, group[0]["process_id"]))
         for n, event in enumerate(group):
             effect = "opened" if inserted and n == 0 else "repeated"
             effects[event["id"]] = Outcome(event["id"], effect, decision_id, latency[event["id"]])
