@@ -7,6 +7,13 @@ signature updated (a repeat). A ``recovered`` event closes the open decisions of
 An escalation that opens queues its first notification in the same transaction (the outbox,
 respond/outbox.py); a repeat queues nothing (the open one covers it), and a recovery cancels
 what its decisions had not sent yet.
+
+A batch is decided in a few statements, storing what deciding its events one by one would
+(tests/respond/test_decide_batch.py): the claims in one insert, the decisions of the events
+between two recoveries in one upsert (a row per signature, in signature order so concurrent
+deciders lock open decisions in one order: the ids of decisions opened together follow their
+signatures, not their events), the messages in one insert, the links in one update. Every
+event of a batch has the batch's ``decided_at``, taken before the claim.
 """
 
 from __future__ import annotations
