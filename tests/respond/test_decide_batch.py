@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
@@ -110,7 +110,7 @@ def _decided(store: Store, org: Org, limit: int, at: datetime) -> tuple[Any, ...
 
 @pytest.mark.slow
 @settings(
-    max_examples=60,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -120,6 +120,8 @@ def _decided(store: Store, org: Org, limit: int, at: datetime) -> tuple[Any, ...
     ),
     limit=st.sampled_from([3, 7, 500]),
 )
+# a recovery closing two decisions opened in one batch names the first opened, as one by one
+@example(sequence=[("out", "stale"), ("out", "missing"), ("out", "recovered")], limit=3)
 def test_a_batch_decides_as_event_by_event(
     batch_store: Store, batch_org: Org, sequence: list[tuple[str, EventKind]], limit: int
 ) -> None:

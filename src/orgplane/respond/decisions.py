@@ -141,7 +141,7 @@ _CLOSE = (
         updated_at=bindparam("at"),
         next_notify_at=None,
     )
-    .returning(decisions.c.id)
+    .returning(decisions.c.id, decisions.c.first_event_id)
 )
 
 
@@ -320,7 +320,8 @@ def _close(conn: Connection, event: dict[str, Any], at: datetime, latency: int) 
         "at": at,
         "event": event["id"],
     }
-    closed = sorted(int(i) for i in conn.execute(_CLOSE, params).scalars())
+    # The first opened (by its first event: ids of one batch follow signatures) stands for all.
+    closed = [int(r.id) for r in sorted(conn.execute(_CLOSE, params), key=lambda r: r[1])]
     cancel_for(conn, closed, at)
     return Outcome(
         event["id"], "closed" if closed else "nothing", closed[0] if closed else None, latency
