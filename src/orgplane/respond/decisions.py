@@ -7,6 +7,13 @@ signature updated (a repeat). A ``recovered`` event closes the open decisions of
 An escalation that opens queues its first notification in the same transaction (the outbox,
 respond/outbox.py); a repeat queues nothing (the open one covers it), and a recovery cancels
 what its decisions had not sent yet.
+
+A batch is decided in a few statements, storing what deciding its events one by one would
+(tests/respond/test_decide_batch.py): the claims in one insert, the decisions of the events
+between two recoveries in one upsert (a row per signature, in signature order so concurrent
+deciders lock open decisions in one order: the ids of decisions opened together follow their
+signatures, not their events), the messages in one insert, the links in one update. Every
+event of a batch has the batch's ``decided_at``, taken before the claim.
 """
 
 from __future__ import annotations
@@ -15,10 +22,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, and_, bindparam, exists, func, select, update
+from sqlalchemy import (
+    Connection,
+    Executable,
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    func,
+    select,
+    update,
+)
 
 from orgplane.errors import NotFoundError
 from orgplane.org.models import Org
+from orgplane.respond.bulk import execute_rows, unnest
 from orgplane.respond.followups import AckCommand, default_command, opening_state, queue_opened
 from orgplane.respond.outbox import cancel_for
 from orgplane.respond.recipients import who_is_told
@@ -61,78 +79,202 @@ def decide_pending(
     An event another decider claimed first is skipped, so each event is decided exactly once
     however many deciders run; call it in a write transaction and commit to publish the result.
     Each escalation opened queues its notification, whose text gives ``command(id)`` to act.
+    The batch costs a few statements, not a few per event: one claim, one upsert per run of
+    events between recoveries, one outbox insert and one link update.
     """
-    pending = select(events, runs.c.process_id).select_from(
-        events.outerjoin(runs, runs.c.id == events.c.run_id)
-    )
-    claimed = exists().where(decision_events.c.event_id == events.c.id)
-    rows = conn.execute(pending.where(~claimed).order_by(events.c.id).limit(limit)).all()
-    outcomes = []
-    for row in rows:
-        event = dict(row._mapping)
-        decided_at = now or utcnow()
-        latency = _ms(decided_at - event["recorded_at"])
-        if not _claim(conn, event["id"], decided_at, latency):
-            continue  # another decider got there first
-        if event["kind"] == "recovered":
-            outcome = _close(conn, event, decided_at, latency)
-        else:
-            outcome = _decide(conn, org, event, decided_at, latency, command)
-        outcomes.append(outcome)
+    rows = conn.execute(_PENDING, {"limit": limit}).all()
+    if not rows:
+        return []
+    pending = [dict(row._mapping) for row in rows]
+    decided_at = now or utcnow()
+    latency = {e["id"]: _ms(decided_at - e["recorded_at"]) for e in pending}
+    claims = [
+        {"event_id": e["id"], "decided_at": decided_at, "latency_ms": latency[e["id"]]}
+        for e in pending
+    ]
+    won = set(
+        execute_rows(conn, _statements(conn).claim, claims).scalars()
+    )  # the rest another decider got first
+    outcomes: list[Outcome] = []
+    opened: list[tuple[dict[str, Any], str | None]] = []
+    run: list[dict[str, Any]] = []
+    for event in (e for e in pending if e["id"] in won):
+        if event["kind"] != "recovered":
+            run.append(event)
+            continue
+        # What a recovery closes and cancels must be stored first: the events before it
+        # decided and their messages queued, then it.
+        outcomes += _decide(conn, org, run, decided_at, latency, opened)
+        queue_opened(conn, opened, decided_at, command)
+        run, opened = [], []
+        outcomes.append(_close(conn, event, decided_at, latency[event["id"]]))
+    outcomes += _decide(conn, org, run, decided_at, latency, opened)
+    queue_opened(conn, opened, decided_at, command)
     links = [{"event": o.event_id, "decision": o.decision_id} for o in outcomes if o.decision_id]
     if links:  # one executemany for the batch: a round trip per event is what a burst costs
-        conn.execute(_LINK, links)
+        execute_rows(conn, _statements(conn).link, links)
     return outcomes
 
 
-_LINK = (
-    update(decision_events)
-    .where(decision_events.c.event_id == bindparam("event"))
-    .values(decision_id=bindparam("decision"))
+_PENDING = (
+    select(events, runs.c.process_id)
+    .select_from(events.outerjoin(runs, runs.c.id == events.c.run_id))
+    .where(~exists().where(decision_events.c.event_id == events.c.id))
+    .order_by(events.c.id)
+    .limit(bindparam("limit"))
+)
+
+_CLOSE = (
+    update(decisions)
+    .where(
+        and_(
+            decisions.c.subject_kind == bindparam("of_kind"),
+            decisions.c.subject_id == bindparam("of_id"),
+            decisions.c.status == "open",
+        )
+    )
+    .values(
+        status="closed",
+        open_signature=None,
+        closed_at=bindparam("at"),
+        closed_by_event=bindparam("event"),
+        updated_at=bindparam("at"),
+        next_notify_at=None,
+    )
+    .returning(decisions.c.id, decisions.c.first_event_id)
 )
 
 
-_BUILT: dict[str, tuple[Executable, Executable]] = {}
+CLAIMED = ("event_id", "decided_at", "latency_ms")
+"""The columns of a claim (``decision_events`` before its link to the decision)."""
+
+OPENED = (
+    "signature",
+    "open_signature",
+    "status",
+    "kind",
+    "subject_kind",
+    "subject_id",
+    "seat_id",
+    "first_event_id",
+    "last_event_id",
+    "repeats",
+    "tier",
+    "rule",
+    "action",
+    "notify",
+    "deadline",
+    "decided_at",
+    "updated_at",
+    "latency_ms",
+    "holder",
+    "level",
+    "notified_at",
+    "next_notify_at",
+    "followups",
+)
+"""The columns of a decision as it opens."""
 
 
-def _statements(conn: Connection) -> tuple[Executable, Executable]:
-    """The claim and the upsert, built once per dialect and executed with parameters: building
-    a statement from literal values costs SQLAlchemy more than running it."""
+@dataclass(frozen=True)
+class _Statements:
+    claim: Executable
+    upsert: Executable
+    link: Executable
+
+
+_BUILT: dict[str, _Statements] = {}
+
+
+def _statements(conn: Connection) -> _Statements:
+    """The claim, the upsert and the link, built once per dialect and run for a whole batch
+    by ``execute_rows`` (respond/bulk.py): building a statement from literal values costs
+    SQLAlchemy more than running it, and a statement per row costs a round trip each."""
     built = _BUILT.get(conn.dialect.name)
     if built is not None:
         return built
-    claim = (
-        dialect_insert(conn, decision_events)
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(decision_events.c.event_id)
-    )
+    claim = dialect_insert(conn, decision_events)
     insert = dialect_insert(conn, decisions)
+    link = update(decision_events)
+    if conn.dialect.name == "postgresql":
+        claim = claim.from_select(CLAIMED, unnest({c: decision_events.c[c].type for c in CLAIMED}))
+        insert = insert.from_select(OPENED, unnest({c: decisions.c[c].type for c in OPENED}))
+        source = unnest({"event": Integer(), "decision": Integer()}).subquery()
+        link = link.where(decision_events.c.event_id == source.c.event)
+        link = link.values(decision_id=source.c.decision)
+    else:
+        link = link.where(decision_events.c.event_id == bindparam("event"))
+        link = link.values(decision_id=bindparam("decision"))
     upsert = insert.on_conflict_do_update(
         index_elements=["open_signature"],
         set_={
             "last_event_id": insert.excluded.last_event_id,
-            "repeats": decisions.c.repeats + 1,
+            # a row of k events of one signature carries k - 1 repeats: the open one counts k
+            "repeats": decisions.c.repeats + insert.excluded.repeats + 1,
             "updated_at": insert.excluded.updated_at,
         },
-    ).returning(decisions.c.id, decisions.c.repeats)
-    _BUILT[conn.dialect.name] = (claim, upsert)
-    return claim, upsert
-
-
-def _claim(conn: Connection, event_id: int, at: datetime, latency: int) -> bool:
-    claim = _statements(conn)[0]
-    row = conn.execute(claim, {"event_id": event_id, "decided_at": at, "latency_ms": latency})
-    return row.first() is not None
+    ).returning(decisions.c.id, decisions.c.open_signature, decisions.c.first_event_id)
+    built = _Statements(
+        claim=claim.on_conflict_do_nothing(index_elements=["event_id"]).returning(
+            decision_events.c.event_id
+        ),
+        upsert=upsert,
+        link=link,
+    )
+    _BUILT[conn.dialect.name] = built
+    return built
 
 
 def _decide(
     conn: Connection,
     org: Org,
-    event: dict[str, Any],
+    batch: list[dict[str, Any]],
     at: datetime,
-    latency: int,
-    command: AckCommand,
-) -> Outcome:
+    latency: dict[int, int],
+    opened: list[tuple[dict[str, Any], str | None]],
+) -> list[Outcome]:
+    """Store the decisions of ``batch`` (no recovery among them) in one upsert: a row per
+    signature, its first event's values, counting the others as repeats. A row whose stored
+    ``first_event_id`` is its first event's was inserted (opened); else it found its signature
+    open and counted repeats. Escalations opened are added to ``opened`` (row, process)."""
+    if not batch:
+        return []
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for event in batch:
+        groups.setdefault(_signature(event), []).append(event)
+    values = {}
+    for signature, group in groups.items():
+        first = group[0]
+        row = _opening(org, first, signature, at, latency[first["id"]])
+        values[signature] = {**row, "repeats": len(group) - 1, "last_event_id": group[-1]["id"]}
+    # Rows sorted by signature: concurrent deciders lock open decisions in one order.
+    rows = [values[s] for s in sorted(values)]
+    stored = {
+        found.open_signature: (int(found.id), int(found.first_event_id))
+        for found in execute_rows(conn, _statements(conn).upsert, rows)
+    }
+    effects: dict[int, Outcome] = {}
+    for signature, group in groups.items():
+        decision_id, first_event = stored[signature]
+        inserted = first_event == group[0]["id"]
+        if inserted and values[signature]["action"] == "escalate":
+            # its message is the one its first event calls for (seen once), as event by event
+            message = {**values[signature], "id": decision_id, "repeats": 0}
+            opened.append((message, group[0]["process_id"]))
+        for n, event in enumerate(group):
+            effect = "opened" if inserted and n == 0 else "repeated"
+            effects[event["id"]] = Outcome(event["id"], effect, decision_id, latency[event["id"]])
+    return [effects[e["id"]] for e in batch]
+
+
+def _signature(event: dict[str, Any]) -> str:
+    return f"{event['subject_kind']}:{event['subject_id']}:{event['kind']}"
+
+
+def _opening(
+    org: Org, event: dict[str, Any], signature: str, at: datetime, latency: int
+) -> dict[str, Any]:
+    """The values of the decision ``event`` opens (a repeat takes only its last event)."""
     facts = EventFacts(
         kind=event["kind"],
         subject_kind=event["subject_kind"],
@@ -144,11 +286,10 @@ def _decide(
     choice = choose_tier(org, facts)
     tier = org.urgency.get(choice.tier) if choice else None
     seat_id = failing_seat(org, facts)
-    signature = f"{event['subject_kind']}:{event['subject_id']}:{event['kind']}"
     action = tier.action if tier else UNDECLARED_ACTION
     notify = who_is_told(org, tier.notify if tier else None, seat_id)
     deadline = event["occurred_at"] + (tier.deadline if tier else timedelta(0))
-    values = {
+    return {
         "signature": signature,
         "open_signature": signature,
         "status": "open",
@@ -170,33 +311,17 @@ def _decide(
         # Only an insert takes these: a repeat keeps the open decision's follow-up state.
         **opening_state(org, action, tier, notify, deadline, at),
     }
-    decision_id, repeats = conn.execute(_statements(conn)[1], values).one()
-    if not repeats and action == "escalate":
-        queue_opened(conn, {**values, "id": decision_id}, at, command, event["process_id"])
-    return Outcome(event["id"], "repeated" if repeats else "opened", int(decision_id), latency)
 
 
 def _close(conn: Connection, event: dict[str, Any], at: datetime, latency: int) -> Outcome:
-    statement = (
-        update(decisions)
-        .where(
-            and_(
-                decisions.c.subject_kind == event["subject_kind"],
-                decisions.c.subject_id == event["subject_id"],
-                decisions.c.status == "open",
-            )
-        )
-        .values(
-            status="closed",
-            open_signature=None,
-            closed_at=at,
-            closed_by_event=event["id"],
-            updated_at=at,
-            next_notify_at=None,
-        )
-        .returning(decisions.c.id)
-    )
-    closed = sorted(int(i) for i in conn.execute(statement).scalars())
+    params = {
+        "of_kind": event["subject_kind"],
+        "of_id": event["subject_id"],
+        "at": at,
+        "event": event["id"],
+    }
+    # The first opened (by its first event: ids of one batch follow signatures) stands for all.
+    closed = [int(r.id) for r in sorted(conn.execute(_CLOSE, params), key=lambda r: r[1])]
     cancel_for(conn, closed, at)
     return Outcome(
         event["id"], "closed" if closed else "nothing", closed[0] if closed else None, latency

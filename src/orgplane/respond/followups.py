@@ -21,7 +21,7 @@ Closed decisions are never followed up (a recovery clears ``next_notify_at``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,7 +31,7 @@ from sqlalchemy import Connection, select, update
 
 from orgplane.org.models import Org, UrgencyTier
 from orgplane.respond.messages import compose
-from orgplane.respond.outbox import enqueue
+from orgplane.respond.outbox import enqueue, enqueue_many
 from orgplane.store.tables import decisions, runs
 
 AckCommand = Callable[[int], str]
@@ -89,14 +89,18 @@ def opening_state(
 
 def queue_opened(
     conn: Connection,
-    row: Mapping[str, Any],
+    opened: Sequence[tuple[Mapping[str, Any], str | None]],
     at: datetime,
     command: AckCommand,
-    process_id: str | None,
-) -> int | None:
-    """Queue the first message of an escalation just opened (``row`` holds its values)."""
-    return _queue(
-        conn, row, "opened", row["notify"], 0, row["deadline"], at, command, process_id, 1
+) -> None:
+    """Queue the first message of each escalation just opened (its row of values with its
+    ``id``, and the process of a run's), in one statement for the batch."""
+    enqueue_many(
+        conn,
+        [
+            _message(row, "opened", row["notify"], 0, row["deadline"], at, command, process, 1)
+            for row, process in opened
+        ],
     )
 
 
@@ -269,6 +273,25 @@ def _queue(
     step: int,
     previous: str | None = None,
 ) -> int | None:
+    message = _message(
+        row, reason, recipient, level, deadline, now, command, process_id, step, previous
+    )
+    return enqueue(conn, **message)
+
+
+def _message(
+    row: Mapping[str, Any],
+    reason: str,
+    recipient: str | None,
+    level: int,
+    deadline: datetime,
+    now: datetime,
+    command: AckCommand,
+    process_id: str | None,
+    step: int,
+    previous: str | None = None,
+) -> dict[str, Any]:
+    """What :func:`enqueue` takes for the message of step ``step`` of decision ``row``."""
     title, body = compose(
         row,
         reason=reason,
@@ -279,18 +302,17 @@ def _queue(
         process_id=process_id,
         previous=previous,
     )
-    return enqueue(
-        conn,
-        key=f"{row['id']}:{step}",
-        decision_id=int(row["id"]),
-        recipient=recipient,
-        tier=row["tier"],
-        reason=reason,
-        level=level,
-        title=title,
-        body=body,
-        now=now,
-    )
+    return {
+        "key": f"{row['id']}:{step}",
+        "decision_id": int(row["id"]),
+        "recipient": recipient,
+        "tier": row["tier"],
+        "reason": reason,
+        "level": level,
+        "title": title,
+        "body": body,
+        "now": now,
+    }
 
 
 def _next(

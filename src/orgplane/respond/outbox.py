@@ -11,13 +11,14 @@ backed-off time, or ``failed`` after the last attempt (kept and listed).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, Executable, and_, insert, or_, select, update
 
+from orgplane.respond.bulk import execute_rows, unnest
 from orgplane.respond.delivery import TargetResult
 from orgplane.store.tables import decisions, notification_attempts, notifications
 from orgplane.store.upsert import dialect_insert
@@ -62,28 +63,83 @@ def enqueue(
 ) -> int | None:
     """Queue one message in the caller's transaction, due now. ``key`` names the decision step
     (``12:1``): a second enqueue of the same step is ignored (None)."""
-    statement = (
-        dialect_insert(conn, notifications)
-        .values(
-            key=key,
-            decision_id=decision_id,
-            recipient=recipient,
-            tier=tier,
-            reason=reason,
-            level=level,
-            title=title,
-            body=body,
-            status="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(notifications.c.id)
-    )
-    found = conn.execute(statement).scalar()
+    row = _row(key, decision_id, recipient, tier, reason, level, title, body, now)
+    found = conn.execute(_statements(conn)[0], row).scalar()
     return int(found) if found is not None else None
+
+
+def enqueue_many(conn: Connection, messages: Sequence[Mapping[str, Any]]) -> None:
+    """Queue many messages (each what :func:`enqueue` takes) in one statement; a step already
+    queued is ignored, as by :func:`enqueue`."""
+    if messages:
+        execute_rows(conn, _statements(conn)[1], [_row(**m) for m in messages])
+
+
+QUEUED = (
+    "key",
+    "decision_id",
+    "recipient",
+    "tier",
+    "reason",
+    "level",
+    "title",
+    "body",
+    "status",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+    "updated_at",
+)
+"""The columns of a message as it is queued."""
+
+
+def _row(
+    key: str,
+    decision_id: int,
+    recipient: str | None,
+    tier: str | None,
+    reason: str,
+    level: int,
+    title: str,
+    body: str,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "decision_id": decision_id,
+        "recipient": recipient,
+        "tier": tier,
+        "reason": reason,
+        "level": level,
+        "title": title,
+        "body": body,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+        "updated_at": now,
+    }
+
+
+_BUILT: dict[str, tuple[Executable, Executable]] = {}
+
+
+def _statements(conn: Connection) -> tuple[Executable, Executable]:
+    """The insert of one row (RETURNING its id) and of a batch (respond/bulk.py), built once
+    per dialect and executed with parameters: building one from values costs more than
+    running it."""
+    built = _BUILT.get(conn.dialect.name)
+    if built is None:
+        one = dialect_insert(conn, notifications)
+        many = one
+        if conn.dialect.name == "postgresql":
+            many = many.from_select(QUEUED, unnest({c: notifications.c[c].type for c in QUEUED}))
+        built = (
+            one.on_conflict_do_nothing(index_elements=["key"]).returning(notifications.c.id),
+            many.on_conflict_do_nothing(index_elements=["key"]),
+        )
+        _BUILT[conn.dialect.name] = built
+    return built
 
 
 def cancel_for(conn: Connection, decision_ids: Sequence[int], now: datetime) -> int:
