@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, and_, insert, or_, select, update
+from sqlalchemy import Connection, Executable, and_, bindparam, insert, or_, select, update
 
 from orgplane.respond.bulk import execute_rows, unnest
 from orgplane.respond.delivery import TargetResult
@@ -187,22 +187,29 @@ def claim_due(
         .order_by(notifications.c.next_attempt_at, notifications.c.id)
         .limit(limit)
     ).scalars()
-    claimed: list[int] = []
-    for notification_id in list(candidates):
-        won = conn.execute(
-            update(notifications)
-            .where(notifications.c.id == notification_id)
-            .where(_due(now))
-            .values(
-                status=SENDING,
-                claimed_by=sender,
-                claim_until=now + policy.lease,
-                attempts=notifications.c.attempts + 1,
-                updated_at=now,
-            )
-        )
-        if won.rowcount == 1:
-            claimed.append(int(notification_id))
+    # One compare-and-set for the lot: the WHERE re-checks each row is still due, so a row
+    # another sender claimed since the read is simply not among those returned.
+    wanted = list(candidates)
+    claimed = (
+        [
+            int(i)
+            for i in conn.execute(
+                update(notifications)
+                .where(notifications.c.id.in_(wanted))
+                .where(_due(now))
+                .values(
+                    status=SENDING,
+                    claimed_by=sender,
+                    claim_until=now + policy.lease,
+                    attempts=notifications.c.attempts + 1,
+                    updated_at=now,
+                )
+                .returning(notifications.c.id)
+            ).scalars()
+        ]
+        if wanted
+        else []
+    )
     if not claimed:
         return []
     rows = [
@@ -276,6 +283,88 @@ def record(
         .values(**values, claim_until=None, updated_at=now)
     )
     return str(values["status"]) if changed.rowcount == 1 else SENDING
+
+
+def record_many(
+    conn: Connection,
+    finished: Sequence[tuple[dict[str, Any], Sequence[TargetResult]]],
+    sender: str,
+    now: datetime,
+    policy: RetryPolicy,
+) -> list[str]:
+    """:func:`record` for many attempts in two statements (every target's result appended,
+    every row moved on), in the caller's transaction: a statement a row capped a sender at a
+    few dozen messages a second. Returns each row's new status as intended; a row whose claim
+    another sender took over meanwhile keeps its status, as with :func:`record`."""
+    attempts = [
+        {
+            "notification_id": row["id"],
+            "attempt": row["attempts"],
+            "target": r.target,
+            "service": r.service,
+            "status": r.status,
+            "detail": r.detail,
+            "duration_ms": r.duration_ms,
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "sender": sender,
+        }
+        for row, results in finished
+        for r in results
+    ]
+    if attempts:
+        conn.execute(insert(notification_attempts), attempts)
+    moves, statuses = [], []
+    for row, results in finished:
+        failed = [r for r in results if r.status != "success"]
+        problem = "; ".join(f"{r.target}: {r.status} ({r.detail or '-'})" for r in failed)
+        if not results:
+            problem = problem or "no target was tried"
+        status = (
+            "sent"
+            if not problem
+            else "failed"
+            if row["attempts"] >= policy.max_attempts
+            else "retrying"
+        )
+        moves.append(
+            {
+                "row_id": row["id"],
+                "row_attempts": row["attempts"],
+                "new_status": status,
+                # When it was sent, not when this batch was written down.
+                "new_sent_at": max((r.finished_at for r in results), default=now)
+                if status == "sent"
+                else None,
+                "new_next": now + policy.backoff(int(row["attempts"]))
+                if status == "retrying"
+                else row["next_attempt_at"],
+                "new_error": problem or None,
+                "sender_id": sender,
+                "new_at": now,
+            }
+        )
+        statuses.append(status)
+    if moves:
+        conn.execute(_MOVE, moves)
+    return statuses
+
+
+_MOVE = (
+    update(notifications)
+    .where(notifications.c.id == bindparam("row_id"))
+    .where(notifications.c.status == SENDING)
+    .where(notifications.c.claimed_by == bindparam("sender_id"))
+    .where(notifications.c.attempts == bindparam("row_attempts"))
+    .values(
+        status=bindparam("new_status"),
+        sent_at=bindparam("new_sent_at"),
+        next_attempt_at=bindparam("new_next"),
+        last_error=bindparam("new_error"),
+        claim_until=None,
+        updated_at=bindparam("new_at"),
+    )
+)
 
 
 def list_notifications(

@@ -139,6 +139,10 @@ class Daemon:
         try:
             warm_up()  # before the first message is due, not while it waits
             while not self.stopping.is_set():
+                while self.responder.draining.is_set() and not self.stopping.is_set():
+                    # A burst is being decided: the interpreter and the store's write lock go
+                    # to deciding first; its messages go out as soon as it is drained.
+                    time.sleep(0.02)
                 for step in self.config.sender_steps:
                     _guarded(session, step, "sending")
                 self.kick.wait(WAIT)
@@ -156,6 +160,7 @@ class Responder:
         self.kick = kick
         self.host = socket.gethostname()
         self.children: list[tuple[ResumeDue, subprocess.Popen[bytes]]] = []
+        self.draining = threading.Event()  # set while a burst is decided: the sender waits
         self._last_sweep = 0.0
         self._broken_org: str | None = None
 
@@ -217,13 +222,21 @@ class Responder:
         org, store = session.org(), session.store()
         ack = ack_command(session)
         outcomes: list[Outcome] = []
-        while not self.stopping.is_set():
-            with store.write() as conn:
-                batch = engine.decide_pending(conn, org, command=ack)
-            if not batch:
-                break
-            outcomes.extend(batch)
-            self.kick.set()
+        try:
+            while not self.stopping.is_set():
+                with store.write() as conn:
+                    batch = engine.decide_pending(conn, org, command=ack)
+                if not batch:
+                    break
+                outcomes.extend(batch)
+                if len(batch) >= engine.BATCH:
+                    self.draining.set()  # more are waiting: decide them before sending
+                else:
+                    self.kick.set()
+        finally:
+            self.draining.clear()
+            if outcomes:
+                self.kick.set()
         for outcome in outcomes[:20]:  # a burst is summed up, not logged line by line
             log.info(
                 "event %d: %s decision %s in %d ms",
