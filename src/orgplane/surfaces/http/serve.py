@@ -1,0 +1,57 @@
+"""Running the app under uvicorn: bind first (a port in use is bad input, not a log line), then
+serve until SIGINT or SIGTERM.
+
+``served_app`` is where the other surfaces join the API: the MCP server's streamable HTTP app
+at ``/mcp`` (``app.state.mount_mcp``) and the dashboard's router at ``/``
+(``app.state.include_dashboard``).
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from orgplane.errors import UsageError
+from orgplane.surfaces.http.app import create_app
+
+
+def served_app(org_path: str | Path | None, db: str | None, *, public_read: bool) -> FastAPI:
+    """The app ``orgplane serve`` runs: the API, with the MCP server and dashboard mounted
+    where they are installed."""
+    return create_app(org_path, db, public_read=public_read)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host``:``port``; UsageError naming the fix when it cannot be had."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(
+            f"--host {host!r}: not an address this machine knows ({exc.strerror})"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port"
+        ) from None
+    sock.listen(2048)
+    return sock
+
+
+def run(
+    org_path: str | Path | None, db: str | None, *, host: str, port: int, public_read: bool
+) -> None:
+    """Serve until interrupted."""
+    import uvicorn
+
+    app = served_app(org_path, db, public_read=public_read)
+    sock = bind(host, port)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
