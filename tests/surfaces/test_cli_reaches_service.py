@@ -50,6 +50,10 @@ INVOCATIONS: dict[str, list[str]] = {
     "decision show": ["decision", "show", "1"],  # none yet: refused by the service (exit 2)
     "decision ack": ["decision", "ack", "1", "--note", "on it"],
     "notifications": ["notifications", "--failed"],
+    "serve": ["--org", "{dir}/no-such-org.yaml", "serve"],  # stops at once: no org file
+    "token create": ["token", "create", "nick"],
+    "token list": ["token", "list"],
+    "token revoke": ["token", "revoke", "00000000"],  # no such token: refused by the service
     "demo": ["demo", "--keep", "{dir}/not-empty"],  # refused before any work: see test_demo
 }
 
