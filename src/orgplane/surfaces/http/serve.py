@@ -48,10 +48,22 @@ def bind(host: str, port: int) -> socket.socket:
 def run(
     org_path: str | Path | None, db: str | None, *, host: str, port: int, public_read: bool
 ) -> None:
-    """Serve until interrupted."""
+    """Serve until SIGTERM (then exit 0, requests in flight finished) or SIGINT (exit 130)."""
+    import signal
+
     import uvicorn
 
     app = served_app(org_path, db, public_read=public_read)
     sock = bind(host, port)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    # uvicorn shuts down gracefully, then raises the signal again under the handler it found:
+    # ours makes that a clean exit rather than death by signal.
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(_sig: int, _frame: object) -> None:
+    raise SystemExit(0)
