@@ -8,6 +8,7 @@ the last good org when the new one is broken, as the daemon does.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from orgplane.service.session import Session
 
 RECHECK_SECONDS = 1.0
+log = logging.getLogger("orgplane.http")
 
 
 class SharedSession:
@@ -38,7 +40,12 @@ class SharedSession:
         if now - self._checked >= RECHECK_SECONDS:
             with self._lock:
                 if now - self._checked >= RECHECK_SECONDS:
-                    self.session.refresh_org()
+                    broken = self.session.refresh_org()
+                    if broken is not None:
+                        log.warning(
+                            "org file changed but cannot be used; serving the last good one: %s",
+                            " ".join(str(broken).split()),
+                        )
                     self.session.store()  # syncs a changed org before any thread reads it
                     self._checked = time.monotonic()
         return self.session
