@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from orgplane.errors import NotFoundError, PermissionDenied, UsageError
@@ -145,3 +147,14 @@ def test_a_token_resolves_to_its_seat_and_is_stored_as_a_hash(session: Session) 
     assert listed.prefix == made.prefix and not listed.revoked
     assert token_hash(made.token) != made.token
     assert create_token(session, "ceo").token != made.token
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.text(max_size=120)
+    | st.from_regex(r"orgplane_[0-9a-f]{8}_[A-Za-z0-9_-]{43}", fullmatch=True)
+)
+def test_no_text_but_a_real_token_resolves(session: Session, text: str) -> None:
+    assert seat_for_token(session, text) is None
