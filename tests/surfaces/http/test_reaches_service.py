@@ -8,12 +8,7 @@ which every route touches). A new route must be added to :data:`REQUESTS`.
 from __future__ import annotations
 
 import json
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
@@ -21,9 +16,10 @@ import httpx
 from orgplane.surfaces.http import create_app
 from tests.surfaces.http.conftest import RUN, prepare
 from tests.surfaces.http.server import serving
+from tests.surfaces.test_cli_reaches_service import PLUMBING as CLI_PLUMBING
+from tests.surfaces.test_cli_reaches_service import service_calls
 
-SERVICE = str(Path(__file__).parents[3] / "src" / "orgplane" / "service")
-PLUMBING = ("session.py", "models.py", "progress.py", "__init__.py", "tokens.py")
+PLUMBING = (*CLI_PLUMBING, "tokens.py")  # every route checks its token
 
 BODY = json.dumps({"updated_at": "2026-01-01T00:00:00+00:00"}).encode()
 
@@ -70,26 +66,6 @@ REQUESTS: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {
 }
 
 
-@contextmanager
-def service_calls() -> Iterator[set[str]]:
-    """The service functions entered, in any thread, inside the block."""
-    seen: set[str] = set()
-
-    def profile(frame: FrameType, event: str, _arg: Any) -> None:
-        if event == "call":
-            filename = frame.f_code.co_filename
-            if filename.startswith(SERVICE) and not filename.endswith(PLUMBING):
-                seen.add(f"{Path(filename).stem}.{frame.f_code.co_name}")
-
-    threading.setprofile(profile)
-    sys.setprofile(profile)
-    try:
-        yield seen
-    finally:
-        sys.setprofile(None)
-        threading.setprofile(None)  # type: ignore[arg-type]
-
-
 def routes_of(app: Any) -> set[tuple[str, str]]:
     """Every (method, path) the app publishes in its OpenAPI document."""
     return {
@@ -113,7 +89,10 @@ def test_every_route_reaches_a_service_function(agency: Path, tmp_path: Path) ->
     report_failure(session, "process", "pepper-triage", "stalled")
     decide_pending(session)
     missing = []
-    with service_calls() as seen, serving(create_app(agency, db)) as url:
+    with (
+        service_calls(plumbing=PLUMBING, threads=True) as seen,
+        serving(create_app(agency, db)) as url,
+    ):
         for (method, template), (seat, path, keywords) in REQUESTS.items():
             seen.clear()
             headers = {"Authorization": f"Bearer {tokens[seat]}"}
