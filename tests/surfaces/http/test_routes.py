@@ -143,3 +143,18 @@ def test_public_read_lets_reads_through_and_still_guards_writes(api: Api) -> Non
         assert "token" in refused.json()["message"]
         bad = c.get("/api/chart", headers={"Authorization": "Bearer orgplane_00000000_nope"})
         assert bad.status_code == 401
+
+
+def test_a_run_whose_batch_has_a_slash_is_shown(api: Api, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from orgplane.service.runs import start_run
+
+    batch = Path(str(tmp_path)) / "slash.json"
+    batch.write_text(json.dumps([{"id": "a"}]))
+    start_run(api.session, "pepper-triage", batch, batch="2026/06 east")
+    with api.client("radar") as client:
+        shown = client.get("/api/runs/pepper-triage:2026%2F06%20east")
+        plain = client.get("/api/runs/pepper-triage:2026/06 east")
+    assert shown.status_code == plain.status_code == 200, shown.text
+    assert shown.json()["batch"] == "2026/06 east"

@@ -86,7 +86,7 @@ def get_runs(
     return result_json(list_runs(session, process_id=process, limit=limit))
 
 
-@router.get("/runs/{run_id}", response_model=RunView, summary="A run's progress per stage")
+@router.get("/runs/{run_id:path}", response_model=RunView, summary="A run's progress per stage")
 def get_run(session: Reader, run_id: Ident) -> JSONResponse:
     """Per-stage counts, where the run stopped and why, and what waits for a person."""
     from orgplane.service.runs import run_status
