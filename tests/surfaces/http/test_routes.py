@@ -158,3 +158,20 @@ def test_a_run_whose_batch_has_a_slash_is_shown(api: Api, tmp_path: object) -> N
         plain = client.get("/api/runs/pepper-triage:2026/06 east")
     assert shown.status_code == plain.status_code == 200, shown.text
     assert shown.json()["batch"] == "2026/06 east"
+
+
+def test_an_edited_org_is_served_within_a_second_and_a_broken_one_is_not(api: Api) -> None:
+    import time
+
+    text = api.org_path.read_text()
+    api.org_path.write_text(text.replace("title: Cold prospecting", "title: Prospecting"))
+    with api.client("radar") as client:
+        deadline = time.monotonic() + 10
+        while client.get("/api/seats/nick").json()["seat"]["title"] != "Prospecting":
+            assert time.monotonic() < deadline, "the edited org was not picked up"
+            time.sleep(0.2)
+        api.org_path.write_text(text.replace("title: Cold prospecting", "titel: Broken"))
+        time.sleep(1.5)
+        kept = client.get("/api/seats/nick")
+    assert kept.status_code == 200
+    assert kept.json()["seat"]["title"] == "Prospecting"
