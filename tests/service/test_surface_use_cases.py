@@ -1,4 +1,4 @@
-"""The use cases added for the HTTP API, MCP server and dashboard: seats, current findings,
+"""The use cases added for the HTTP API and MCP server: seats, the not-ok findings,
 reporting a failure, the publish limit, the store's figures and tokens; on both backends."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from sqlalchemy import select
 from orgplane.errors import NotFoundError, PermissionDenied, UsageError
 from orgplane.service.decisions import decide_pending
 from orgplane.service.failures import report_failure
-from orgplane.service.freshness import current_findings
+from orgplane.service.health import current_findings
 from orgplane.service.runs import checkpoint, start_run
-from orgplane.service.seats import list_seats, show_seat
+from orgplane.service.seats import list_seats
 from orgplane.service.session import Session
 from orgplane.service.telemetry import LATENCY_BUCKETS_MS, store_figures
 from orgplane.service.tokens import create_token, list_tokens, seat_for_token, token_hash
@@ -41,29 +41,6 @@ def test_seats_are_listed_in_file_order_with_what_each_works_with(session: Sessi
     nick = next(s for s in listed.seats if s.id == "nick")
     assert nick.outputs == ["nick-pipeline"]
     assert nick.processes == ["nick-prospecting"]
-
-
-def test_a_seat_shows_its_own_and_inherited_sops_and_its_inputs(session: Session) -> None:
-    org = session.org()
-    radar = show_seat(session, "radar")
-    assert radar.effective_sops == org.effective_sops("radar")
-    assert [s.text for s in radar.sops] == radar.effective_sops
-    assert all(s.inherited == (s.from_seat != "radar") for s in radar.sops)
-    assert {s.from_seat for s in radar.sops if s.inherited} <= {"ceo", "coo", "client-lead"}
-    pepper_input = next(i for i in radar.inputs if i.output == "pepper-triage")
-    assert (pepper_input.protocol, pepper_input.escalate_to) == ("escalate", "client-lead")
-    assert radar.reporting_line == [s.id for s in org.reporting_line("radar")]
-    with pytest.raises(NotFoundError, match="use one of"):
-        show_seat(session, "nobody")
-
-
-def test_a_seat_shows_the_open_decisions_about_its_work(session: Session) -> None:
-    report_failure(session, "run", "pepper-triage:r1", "Gmail is down", kind="crash")
-    decide_pending(session)
-    assert [d.subject_id for d in show_seat(session, "pepper").open_decisions] == [
-        "pepper-triage:r1"
-    ]
-    assert show_seat(session, "nick").open_decisions == []
 
 
 def test_a_reported_failure_is_an_event_for_the_owner_seat(session: Session) -> None:
@@ -93,17 +70,10 @@ def test_a_failure_is_reported_only_by_its_seat_and_with_a_message(session: Sess
         assert conn.execute(select(events)).all() == []
 
 
-def test_current_findings_classify_like_check_and_record_nothing(
-    session: Session, db_url: str
-) -> None:
-    before = dump(db_url)
-    with write_transactions() as begun:
-        everything = current_findings(session)
-        not_ok = current_findings(session, not_ok_only=True)
-    assert begun == []
-    assert dump(db_url) == before
-    assert sum(everything.counts.values()) == len(everything.findings)
-    assert not_ok.counts == everything.counts
+def test_current_findings_keep_only_what_is_not_ok_on_request(session: Session) -> None:
+    everything = current_findings(session)
+    not_ok = current_findings(session, not_ok_only=True, now=everything.checked_at)
+    assert not_ok.counts == everything.counts and not_ok.ok == everything.ok
     assert [f.subject_id for f in not_ok.findings] == [
         f.subject_id for f in everything.findings if not f.ok
     ]

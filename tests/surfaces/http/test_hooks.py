@@ -55,3 +55,24 @@ def test_mcp_and_dashboard_mount_beside_the_api(agency: Path, tmp_path: Path) ->
         assert client.get("/api/chart", headers=headers).status_code == 200
     assert entered == ["start", "stop"]
     session.close()
+
+
+def test_serve_puts_the_dashboard_at_the_root_under_the_api_s_rules(
+    agency: Path, tmp_path: Path
+) -> None:
+    from orgplane.surfaces.http.serve import served_app
+
+    db = f"sqlite:///{tmp_path / 'served.db'}"
+    session, tokens = prepare(agency, db, tmp_path)
+    app = served_app(agency, db, public_read=False)
+    radar = {"Authorization": f"Bearer {tokens['radar']}"}
+    with serving(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        assert client.get("/").status_code == 401
+        page = client.get("/", headers=radar)
+        assert page.status_code == 200, page.text
+        assert "radar" in page.text
+        # The dashboard closes the session it borrows after each page: the API still works.
+        assert client.get("/api/chart", headers=radar).status_code == 200
+    with serving(served_app(agency, db, public_read=True)) as url:
+        assert httpx.get(f"{url}/", timeout=60).status_code == 200
+    session.close()

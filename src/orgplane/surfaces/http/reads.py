@@ -13,11 +13,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from orgplane.service.briefing import Briefing
 from orgplane.service.decisions import DecisionList, DecisionView
-from orgplane.service.freshness import Findings
+from orgplane.service.health import Findings, SeatDetail
 from orgplane.service.notifications import NotificationList
 from orgplane.service.org import Chart, Readiness
 from orgplane.service.runs import RunList, RunView
-from orgplane.service.seats import SeatDetail, SeatList
+from orgplane.service.seats import SeatList
 from orgplane.service.session import Session
 from orgplane.service.watch import Scorecard
 from orgplane.surfaces.http.deps import ERRORS, reader, result_json
@@ -55,9 +55,10 @@ def get_seats(session: Reader) -> JSONResponse:
 
 @router.get("/seats/{seat_id}", response_model=SeatDetail, summary="One seat in full")
 def get_seat(session: Reader, seat_id: Ident) -> JSONResponse:
-    """A seat's outputs, inputs with their protocols, processes, reporting line, open
-    decisions and effective SOPs (its own, then those of the human seats above it)."""
-    from orgplane.service.seats import show_seat
+    """A seat's health, outputs (each with its finding now), inputs with their protocols,
+    processes with their latest runs, recent events, open decisions and effective SOPs (its
+    own, then those of the human seats above it)."""
+    from orgplane.service.health import show_seat
 
     return result_json(show_seat(session, seat_id))
 
@@ -69,7 +70,7 @@ def get_findings(
 ) -> JSONResponse:
     """Every output, schedule, metric and heartbeat classified now, as ``orgplane check`` does,
     without recording transitions. ``not_ok=true``: the outputs not fresh and the rest not ok."""
-    from orgplane.service.freshness import current_findings
+    from orgplane.service.health import current_findings
 
     return result_json(current_findings(session, not_ok_only=not_ok))
 

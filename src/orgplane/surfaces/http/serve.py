@@ -11,16 +11,31 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from orgplane.errors import UsageError
 from orgplane.surfaces.http.app import create_app
 
 
 def served_app(org_path: str | Path | None, db: str | None, *, public_read: bool) -> FastAPI:
-    """The app ``orgplane serve`` runs: the API, with the MCP server and dashboard mounted
-    where they are installed."""
-    return create_app(org_path, db, public_read=public_read)
+    """The app ``orgplane serve`` runs: the API, and the dashboard at ``/`` under the API's
+    rules (reads need a token unless ``public_read``; an acknowledgement acts as the token's
+    seat, so it needs a person's token). The MCP server's app joins at ``/mcp`` here."""
+    from orgplane.surfaces.http.deps import reader, writer
+    from orgplane.surfaces.web import router
+
+    app = create_app(org_path, db, public_read=public_read)
+
+    def may_read(request: Request) -> None:
+        reader(request)
+
+    def acting_seat(request: Request) -> str | None:
+        return writer(request).seat
+
+    app.state.include_dashboard(
+        router(app.state.session_factory, reader=may_read, actor=acting_seat)
+    )
+    return app
 
 
 def bind(host: str, port: int) -> socket.socket:

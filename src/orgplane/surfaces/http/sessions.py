@@ -19,11 +19,24 @@ RECHECK_SECONDS = 1.0
 log = logging.getLogger("orgplane.http")
 
 
+class _Borrowed(Session):
+    """The shared session as handed out: ``close()`` by a borrower (the dashboard's router
+    closes the session it was given after each page) releases nothing; the owner's
+    :meth:`SharedSession.close` does."""
+
+    def close(self) -> None:
+        return None
+
+    def release(self) -> None:
+        super().close()
+
+
 class SharedSession:
     """A :class:`Session` for many threads: ``get()`` gives it with the org current."""
 
     def __init__(self, org_path: str | Path | None, db: str | None) -> None:
-        self.session = Session.open(org_path, db)
+        opened = Session.open(org_path, db)
+        self.session = _Borrowed(opened.org_path, opened.db, explicit_org=opened.explicit_org)
         self._lock = threading.Lock()
         self._checked = 0.0
 
@@ -52,4 +65,4 @@ class SharedSession:
 
     def close(self) -> None:
         """Release the store's connections."""
-        self.session.close()
+        self.session.release()
