@@ -1,7 +1,8 @@
 """How the HTTP API turns errors into responses: the one place that maps them to statuses.
 
 NotFoundError 404, PermissionDenied 403, any other UsageError 400, a request the schema refuses
-422, StoreError and a broken org file 503 (the server's state, not the request's), RunError 409.
+422, StoreError and a broken org file 503 (the server's state, not the request's), RunError 409:
+the statuses of ``surfaces/web/errors.status_for``, so the API and the dashboard agree.
 Every error body is ``{"error": TYPE, "message": ONE LINE}``; a bug of ours is a 500 with a
 line that says so, never a traceback.
 """
@@ -16,34 +17,23 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from orgplane.errors import (
-    NotFoundError,
-    OrgFileError,
-    OrgplaneError,
-    PermissionDenied,
-    RunError,
-    StoreError,
-    UsageError,
-)
+from orgplane.errors import OrgFileError, OrgplaneError
 
 log = logging.getLogger("orgplane.http")
 
 
+KINDS = {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict"}
+
+
 def status_for(exc: OrgplaneError) -> tuple[int, str]:
-    """The HTTP status and error type of an orgplane error."""
-    if isinstance(exc, NotFoundError):
-        return 404, "not_found"
-    if isinstance(exc, PermissionDenied):
-        return 403, "forbidden"
-    if isinstance(exc, UsageError):
-        return 400, "bad_request"
-    if isinstance(exc, RunError):
-        return 409, "conflict"
-    if isinstance(exc, OrgFileError):
-        return 503, "org_file"
-    if isinstance(exc, StoreError):
-        return 503, "store_unavailable"
-    return 500, "internal"
+    """The HTTP status of an orgplane error (the dashboard's mapping, so both surfaces answer
+    one error alike) and the API's name for it."""
+    from orgplane.surfaces.web.errors import status_for as web_status
+
+    status = web_status(exc)
+    if status == 503:
+        return 503, "org_file" if isinstance(exc, OrgFileError) else "store_unavailable"
+    return status, KINDS.get(status, "bad_request")
 
 
 def error_response(
