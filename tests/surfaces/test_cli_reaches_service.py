@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,26 +51,37 @@ INVOCATIONS: dict[str, list[str]] = {
     "decision show": ["decision", "show", "1"],  # none yet: refused by the service (exit 2)
     "decision ack": ["decision", "ack", "1", "--note", "on it"],
     "notifications": ["notifications", "--failed"],
+    "serve": ["--org", "{dir}/no-such-org.yaml", "serve"],  # stops at once: no org file
+    "token create": ["token", "create", "nick"],
+    "token list": ["token", "list"],
+    "token revoke": ["token", "revoke", "00000000"],  # no such token: refused by the service
     "demo": ["demo", "--keep", "{dir}/not-empty"],  # refused before any work: see test_demo
 }
 
 
 @contextmanager
-def service_calls() -> Iterator[set[str]]:
-    """The names of the service functions entered inside the block."""
+def service_calls(
+    *, plumbing: tuple[str, ...] = PLUMBING, threads: bool = False
+) -> Iterator[set[str]]:
+    """The names of the service functions entered inside the block (files ending in one of
+    ``plumbing`` aside); with ``threads``, in every thread started inside it too."""
     seen: set[str] = set()
 
     def profile(frame: FrameType, event: str, _arg: Any) -> None:
         if event == "call":
             filename = frame.f_code.co_filename
-            if filename.startswith(SERVICE) and not filename.endswith(PLUMBING):
+            if filename.startswith(SERVICE) and not filename.endswith(plumbing):
                 seen.add(f"{Path(filename).stem}.{frame.f_code.co_name}")
 
+    if threads:
+        threading.setprofile(profile)
     sys.setprofile(profile)
     try:
         yield seen
     finally:
         sys.setprofile(None)
+        if threads:
+            threading.setprofile(None)  # type: ignore[arg-type]
 
 
 def test_every_command_is_walked() -> None:

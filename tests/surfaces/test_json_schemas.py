@@ -51,6 +51,9 @@ def test_json_output_validates(command: str, walk: dict[str, str]) -> None:  # n
     if command in ("decision show", "decision ack"):  # a decision to show: the missing outputs'
         orgplane("--org", walk["org"], "check")
         orgplane("--org", walk["org"], "decide", "--once")
+    if command == "token revoke":  # a token to revoke
+        made = orgplane("--org", walk["org"], "token", "create", "nick", "--json")
+        args = ["token", "revoke", json.loads(made.stdout)["prefix"]]
     result = orgplane("--org", walk["org"], *args, "--json")
     assert result.returncode in (0, 1), result.stderr
     data = json.loads(result.stdout)

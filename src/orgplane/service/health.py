@@ -308,10 +308,13 @@ class Findings(Result):
     findings: list[FindingView]
 
 
-def current_findings(session: Session, *, now: datetime | None = None) -> Findings:
+def current_findings(
+    session: Session, *, now: datetime | None = None, not_ok_only: bool = False
+) -> Findings:
     """The check results now without a check pass: each output, schedule, metric and heartbeat
     classified from its file and the store's history, nothing written (``check`` records the
-    transitions; a page or a tool asking often should not)."""
+    transitions; a page or a tool asking often should not). ``not_ok_only`` keeps only the
+    findings not ok (outputs not fresh, ...); ``ok`` and ``counts`` still cover every one."""
     from orgplane.store.types import utcnow
     from orgplane.watch.check import evaluate
     from orgplane.watch.state import load_org_snapshot
@@ -325,4 +328,5 @@ def current_findings(session: Session, *, now: datetime | None = None) -> Findin
     for view in views:
         counts[view.status] = counts.get(view.status, 0) + 1
     views.sort(key=lambda v: v.ok)
-    return Findings(ok=all(v.ok for v in views), checked_at=at, counts=counts, findings=views)
+    shown = [v for v in views if not v.ok] if not_ok_only else views
+    return Findings(ok=all(v.ok for v in views), checked_at=at, counts=counts, findings=shown)

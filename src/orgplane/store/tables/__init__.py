@@ -20,9 +20,11 @@ from orgplane.store.tables.org import (
 )
 from orgplane.store.tables.resumes import resume_attempts
 from orgplane.store.tables.runs import *  # noqa: F403  (the runs concern adds its tables here)
+from orgplane.store.tables.tokens import api_tokens
 from orgplane.store.tables.watch import *  # noqa: F403  (the watch concern adds its tables here)
 
 __all__ = [
+    "api_tokens",
     "decision_events",
     "decisions",
     "events",

@@ -58,6 +58,7 @@ def _register() -> None:
         notification_commands,
         org_commands,
         run_commands,
+        serve_commands,
         watch_commands,
     )
 

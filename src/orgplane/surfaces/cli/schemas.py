@@ -38,6 +38,9 @@ JSON_RESULTS: dict[str, str] = {
     "decision ack": "decisions:DecisionView",
     "brief": "briefing:Briefing",
     "notifications": "notifications:NotificationList",
+    "token create": "tokens:TokenCreated",
+    "token list": "tokens:TokenList",
+    "token revoke": "tokens:TokenView",
 }
 
 

@@ -1,0 +1,84 @@
+"""Running the app under uvicorn: bind first (a port in use is bad input, not a log line), then
+serve until SIGINT or SIGTERM.
+
+``served_app`` is where the other surfaces join the API: the MCP server's streamable HTTP app
+at ``/mcp`` (``app.state.mount_mcp``) and the dashboard's router at ``/``
+(``app.state.include_dashboard``).
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+
+from orgplane.errors import UsageError
+from orgplane.surfaces.http.app import create_app
+
+
+def served_app(org_path: str | Path | None, db: str | None, *, public_read: bool) -> FastAPI:
+    """The app ``orgplane serve`` runs: the API, and the dashboard at ``/`` under the API's
+    rules (reads need a token unless ``public_read``; an acknowledgement acts as the token's
+    seat, so it needs a person's token). The MCP server's app joins at ``/mcp`` here."""
+    from orgplane.surfaces.http.deps import reader, writer
+    from orgplane.surfaces.web import router
+
+    app = create_app(org_path, db, public_read=public_read)
+
+    def may_read(request: Request) -> None:
+        reader(request)
+
+    def acting_seat(request: Request) -> str | None:
+        return writer(request).seat
+
+    app.state.include_dashboard(
+        router(app.state.session_factory, reader=may_read, actor=acting_seat)
+    )
+    return app
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host``:``port``; UsageError naming the fix when it cannot be had."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(
+            f"--host {host!r}: not an address this machine knows ({exc.strerror})"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port"
+        ) from None
+    sock.listen(2048)
+    return sock
+
+
+def run(
+    org_path: str | Path | None, db: str | None, *, host: str, port: int, public_read: bool
+) -> None:
+    """Serve until SIGTERM (then exit 0, requests in flight finished) or SIGINT (exit 130)."""
+    import signal
+
+    import uvicorn
+
+    app = served_app(org_path, db, public_read=public_read)
+    sock = bind(host, port)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    # uvicorn shuts down gracefully, then raises the signal again under the handler it found:
+    # ours makes that a clean exit rather than death by signal.
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(_sig: int, _frame: object) -> None:
+    raise SystemExit(0)

@@ -1,0 +1,78 @@
+"""The hooks the other surfaces plug into: an ASGI app mounted at /mcp with its lifespan
+entered while the server runs, a dashboard router at /, the shared session and token check."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import PlainTextResponse
+
+from orgplane.service.session import Session
+from orgplane.surfaces.http import create_app
+from tests.surfaces.http.conftest import prepare
+from tests.surfaces.http.server import serving
+
+
+def test_mcp_and_dashboard_mount_beside_the_api(agency: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'hooks.db'}"
+    session, tokens = prepare(agency, db, tmp_path)
+    app = create_app(agency, db)
+    entered: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def mcp_lifespan() -> AsyncIterator[None]:
+        entered.append("start")
+        yield
+        entered.append("stop")
+
+    mcp = FastAPI()
+
+    @mcp.post("/")
+    def mcp_call(request: Request) -> PlainTextResponse:
+        # What the MCP part does: resolve the caller's bearer token to the seat it acts as.
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        return PlainTextResponse(str(app.state.seat_for_token(token)))
+
+    dashboard = APIRouter()
+
+    @dashboard.get("/", response_class=PlainTextResponse)
+    def home() -> str:
+        shared: Session = app.state.session_factory()
+        return shared.org().name
+
+    app.state.mount_mcp(mcp, lifespan=mcp_lifespan)
+    app.state.include_dashboard(dashboard)
+    assert app.state.public_read is False
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        assert entered == ["start"]
+        headers = {"Authorization": f"Bearer {tokens['nick']}"}
+        assert client.post("/mcp/", headers=headers).text == "nick"
+        assert client.get("/").text == session.org().name
+        assert client.get("/api/chart", headers=headers).status_code == 200
+    assert entered == ["start", "stop"]
+    session.close()
+
+
+def test_serve_puts_the_dashboard_at_the_root_under_the_api_s_rules(
+    agency: Path, tmp_path: Path
+) -> None:
+    from orgplane.surfaces.http.serve import served_app
+
+    db = f"sqlite:///{tmp_path / 'served.db'}"
+    session, tokens = prepare(agency, db, tmp_path)
+    app = served_app(agency, db, public_read=False)
+    radar = {"Authorization": f"Bearer {tokens['radar']}"}
+    with serving(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        assert client.get("/").status_code == 401
+        page = client.get("/", headers=radar)
+        assert page.status_code == 200, page.text
+        assert "radar" in page.text
+        # The dashboard closes the session it borrows after each page: the API still works.
+        assert client.get("/api/chart", headers=radar).status_code == 200
+    with serving(served_app(agency, db, public_read=True)) as url:
+        assert httpx.get(f"{url}/", timeout=60).status_code == 200
+    session.close()
