@@ -10,6 +10,7 @@ from orgplane.service.failures import FailureReported
 from orgplane.service.gate import GateResult
 from orgplane.service.org import Chart, ChartSeat
 from orgplane.service.outputs import OutputStatuses
+from orgplane.service.run_work import RunWork
 from orgplane.service.runs import RunList, RunView
 from orgplane.service.seats import SeatDetail, SeatList
 from orgplane.service.watch import MetricPushed, Published, Scorecard
@@ -115,6 +116,19 @@ def run_view(result: RunView) -> str:
         lines.append(f"waits for a person: {w.record} / {w.stage} ({w.state})")
     if result.note:
         lines.append(result.note)
+    return "\n".join(lines)
+
+
+def run_work(result: RunWork) -> str:
+    lines = [
+        f"run {result.run_id} ({result.state}): {result.settled} settled, {result.left} left; "
+        f"stages {' > '.join(result.stages)}"
+    ]
+    for r in result.records:
+        nxt = f"next {r.next_stage}" if r.next_stage else f"waits for a person ({r.waiting})"
+        lines.append(f"- {r.record}: {nxt}")
+    if result.left > len(result.records):
+        lines.append(f"... {result.left - len(result.records)} more (raise limit)")
     return "\n".join(lines)
 
 

@@ -15,7 +15,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from orgplane.service import briefing as briefing_service
-from orgplane.service import decisions, failures, gate, outputs, runs, seats, watch
+from orgplane.service import decisions, failures, gate, outputs, run_work, runs, seats, watch
 from orgplane.service import org as org_service
 from orgplane.service.briefing import Briefing
 from orgplane.service.decisions import DecisionList, DecisionView
@@ -23,6 +23,7 @@ from orgplane.service.failures import FailureReported, ReportedKind, ReportedSub
 from orgplane.service.gate import GateResult
 from orgplane.service.org import Chart
 from orgplane.service.outputs import OutputStatuses
+from orgplane.service.run_work import RunWork
 from orgplane.service.runs import RunList, RunView
 from orgplane.service.seats import SeatDetail, SeatList
 from orgplane.service.watch import MetricPushed, Published, Scorecard
@@ -161,6 +162,23 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
     )
     async def show_run(ctx: Ctx, run_id: RunId) -> Annotated[CallToolResult, RunView]:
         return await rt.call(text.run_view, runs.run_status, run_id)
+
+    @server.tool(
+        name="list_pending_records",
+        title="What is left of a run",
+        annotations=READ,
+        description=(
+            "The records of a run not yet done or skipped, in batch order: each record's key, "
+            "its input as the batch gave it, the state of each stage so far and the next stage "
+            "to record (None when it waits for a person). An agent working a run by "
+            "checkpoints calls this (after show_run) to know exactly what to do next, so after "
+            "a cut-off it redoes nothing. At most limit records; 'left' counts them all."
+        ),
+    )
+    async def list_pending_records(
+        ctx: Ctx, run_id: RunId, limit: Annotated[int, Field(ge=1, le=500)] = 50
+    ) -> Annotated[CallToolResult, RunWork]:
+        return await rt.call(text.run_work, run_work.run_work, run_id, limit=limit)
 
     @server.tool(
         name="show_scorecard",
