@@ -15,7 +15,6 @@ from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 
 from orgplane.errors import OrgplaneError, PermissionDenied, UsageError
@@ -58,28 +57,31 @@ class Runtime:
     session_factory: SessionFactory
     seat_of: SeatOf
 
-    def actor(self, ctx: Context[Any, Any]) -> str:
-        """The seat a write acts as; a write never runs as the local operator (None)."""
-        seat = self.seat_of(ctx)
-        if seat is None:
-            raise ToolError(
-                "not allowed: this call carries no seat; writes act as a seat (start "
-                "'orgplane mcp --allow-writes --seat SEAT', or send that seat's bearer token)"
-            )
-        return seat
-
     async def call(
         self,
+        ctx: Context[Any, Any],
         render: Callable[[Any], str],
         use_case: Callable[..., Result],
         *args: Any,
+        act: bool = False,
         **kwargs: Any,
     ) -> CallToolResult:
         """Run ``use_case(session, *args, **kwargs)`` off the event loop; its result as the
-        compact text ``render`` gives plus the structured content of its model."""
+        compact text ``render`` gives plus the structured content of its model. ``act``: a
+        write, passed ``actor=`` the call's seat, and refused when the call carries none (a
+        write never runs as the local operator)."""
         import anyio.to_thread
 
         from orgplane.surfaces.mcp.errors import tool_message
+
+        if act:
+            seat = self.seat_of(ctx)
+            if seat is None:
+                return refusal(
+                    "not allowed: this call carries no seat; writes act as a seat (start "
+                    "'orgplane mcp --allow-writes --seat SEAT', or send that seat's bearer token)"
+                )
+            kwargs["actor"] = seat
 
         def work() -> Result:
             return use_case(self.session_factory(), *args, **kwargs)
@@ -87,11 +89,17 @@ class Runtime:
         try:
             result = await anyio.to_thread.run_sync(work)
         except OrgplaneError as exc:
-            raise ToolError(tool_message(exc)) from None
+            return refusal(tool_message(exc))
         return CallToolResult(
             content=[TextContent(type="text", text=render(result))],
             structured_content=result.model_dump(mode="json"),
         )
+
+
+def refusal(message: str) -> CallToolResult:
+    """A refused call: its message for the model to read and act on, flagged as an error (no
+    structured content: there is no result)."""
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
 def build_server(

@@ -26,9 +26,10 @@ from orgplane.service.outputs import OutputStatuses
 from orgplane.service.run_work import RunWork
 from orgplane.service.runs import RunList, RunView
 from orgplane.service.seats import SeatDetail, SeatList
+from orgplane.service.session import Session
 from orgplane.service.watch import MetricPushed, Published, Scorecard
 from orgplane.surfaces.mcp import text
-from orgplane.surfaces.mcp.server import Runtime
+from orgplane.surfaces.mcp.server import Runtime, refusal
 
 READ = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -77,7 +78,7 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         ),
     )
     async def show_chart(ctx: Ctx) -> Annotated[CallToolResult, Chart]:
-        return await rt.call(text.chart, org_service.chart)
+        return await rt.call(ctx, text.chart, org_service.chart)
 
     @server.tool(
         name="list_seats",
@@ -95,7 +96,7 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         kind: Literal["human", "agent"] | None = None,
         status: Literal["active", "retired"] | None = None,
     ) -> Annotated[CallToolResult, SeatList]:
-        return await rt.call(text.seat_list, seats.list_seats, kind=kind, status=status)
+        return await rt.call(ctx, text.seat_list, seats.list_seats, kind=kind, status=status)
 
     @server.tool(
         name="show_seat",
@@ -111,7 +112,7 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         ),
     )
     async def show_seat(ctx: Ctx, seat_id: SeatId) -> Annotated[CallToolResult, SeatDetail]:
-        return await rt.call(text.seat_detail, seats.show_seat, seat_id)
+        return await rt.call(ctx, text.seat_detail, seats.show_seat, seat_id)
 
     @server.tool(
         name="list_stale_outputs",
@@ -129,7 +130,7 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         ctx: Ctx, include_fresh: bool = False
     ) -> Annotated[CallToolResult, OutputStatuses]:
         return await rt.call(
-            text.output_statuses, outputs.output_statuses, include_fresh=include_fresh
+            ctx, text.output_statuses, outputs.output_statuses, include_fresh=include_fresh
         )
 
     @server.tool(
@@ -147,7 +148,7 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         process_id: Annotated[str | None, Field(max_length=200)] = None,
         limit: Annotated[int, Field(ge=1, le=500)] = 20,
     ) -> Annotated[CallToolResult, RunList]:
-        return await rt.call(text.run_list, runs.list_runs, process_id=process_id, limit=limit)
+        return await rt.call(ctx, text.run_list, runs.list_runs, process_id=process_id, limit=limit)
 
     @server.tool(
         name="show_run",
@@ -161,7 +162,7 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         ),
     )
     async def show_run(ctx: Ctx, run_id: RunId) -> Annotated[CallToolResult, RunView]:
-        return await rt.call(text.run_view, runs.run_status, run_id)
+        return await rt.call(ctx, text.run_view, runs.run_status, run_id)
 
     @server.tool(
         name="list_pending_records",
@@ -170,15 +171,15 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         description=(
             "The records of a run not yet done or skipped, in batch order: each record's key, "
             "its input as the batch gave it, the state of each stage so far and the next stage "
-            "to record (None when it waits for a person). An agent working a run by "
-            "checkpoints calls this (after show_run) to know exactly what to do next, so after "
-            "a cut-off it redoes nothing. At most limit records; 'left' counts them all."
+            "to record (None when it waits for a person). Use it, after show_run, when working a "
+            "run by checkpoints: it says exactly what to do next, so after a cut-off nothing is "
+            "redone. At most limit records; 'left' counts them all."
         ),
     )
     async def list_pending_records(
         ctx: Ctx, run_id: RunId, limit: Annotated[int, Field(ge=1, le=500)] = 50
     ) -> Annotated[CallToolResult, RunWork]:
-        return await rt.call(text.run_work, run_work.run_work, run_id, limit=limit)
+        return await rt.call(ctx, text.run_work, run_work.run_work, run_id, limit=limit)
 
     @server.tool(
         name="show_scorecard",
@@ -191,7 +192,7 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         ),
     )
     async def show_scorecard(ctx: Ctx) -> Annotated[CallToolResult, Scorecard]:
-        return await rt.call(text.scorecard, watch.scorecard)
+        return await rt.call(ctx, text.scorecard, watch.scorecard)
 
     @server.tool(
         name="list_decisions",
@@ -210,6 +211,7 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         limit: Annotated[int, Field(ge=1, le=500)] = 50,
     ) -> Annotated[CallToolResult, DecisionList]:
         return await rt.call(
+            ctx,
             text.decision_list,
             decisions.list_decisions,
             include_closed=include_closed,
@@ -228,7 +230,7 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
     async def show_decision(
         ctx: Ctx, decision_id: Annotated[int, Field(ge=1)]
     ) -> Annotated[CallToolResult, DecisionView]:
-        return await rt.call(text.decision, decisions.show_decision, decision_id)
+        return await rt.call(ctx, text.decision, decisions.show_decision, decision_id)
 
     @server.tool(
         name="show_briefing",
@@ -243,7 +245,7 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         ),
     )
     async def show_briefing(ctx: Ctx, seat_id: SeatId) -> Annotated[CallToolResult, Briefing]:
-        return await rt.call(text.briefing, briefing_service.compile_briefing, seat_id)
+        return await rt.call(ctx, text.briefing, briefing_service.compile_briefing, seat_id)
 
 
 def _register_writes(server: MCPServer, rt: Runtime) -> None:
@@ -278,10 +280,9 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
         import json
 
         if outcome == "failed" and not error_code:
-            from mcp.server.mcpserver.exceptions import ToolError
-
-            raise ToolError("bad request: outcome 'failed' needs error_code, e.g. LM-500")
+            return refusal("bad request: outcome 'failed' needs error_code, e.g. LM-500")
         return await rt.call(
+            ctx,
             text.checkpoint,
             runs.checkpoint,
             run_id,
@@ -291,7 +292,7 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
             failed=error_code if outcome == "failed" else None,
             output=json.dumps(output) if output is not None else None,
             message=message,
-            actor=rt.actor(ctx),
+            act=True,
         )
 
     @server.tool(
@@ -317,11 +318,12 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
         content: str,
     ) -> Annotated[CallToolResult, Published]:
         return await rt.call(
+            ctx,
             text.published,
             watch.publish,
             output_id,
             content.encode("utf-8"),
-            actor=rt.actor(ctx),
+            act=True,
         )
 
     @server.tool(
@@ -346,7 +348,7 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
         at: Annotated[str | None, Field(max_length=100)] = None,
     ) -> Annotated[CallToolResult, MetricPushed]:
         return await rt.call(
-            text.metric_pushed, watch.push_metric, metric_id, value, at=at, actor=rt.actor(ctx)
+            ctx, text.metric_pushed, watch.push_metric, metric_id, value, at=at, act=True
         )
 
     @server.tool(
@@ -367,8 +369,7 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
         ),
     )
     async def gate_inputs(ctx: Ctx) -> Annotated[CallToolResult, GateResult]:
-        seat = rt.actor(ctx)
-        return await rt.call(text.gate, gate.gate, seat, actor=seat)
+        return await rt.call(ctx, text.gate, _gate_own, act=True)
 
     @server.tool(
         name="report_failure",
@@ -401,6 +402,7 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
         stage: Annotated[str | None, Field(max_length=200)] = None,
     ) -> Annotated[CallToolResult, FailureReported]:
         return await rt.call(
+            ctx,
             text.failure_reported,
             failures.report_failure,
             kind,
@@ -410,7 +412,7 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
             run_id=run_id,
             record=record,
             stage=stage,
-            actor=rt.actor(ctx),
+            act=True,
         )
 
     @server.tool(
@@ -435,5 +437,10 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
         note: Annotated[str | None, Field(max_length=2000)] = None,
     ) -> Annotated[CallToolResult, DecisionView]:
         return await rt.call(
-            text.decision, decisions.ack_decision, decision_id, note, actor=rt.actor(ctx)
+            ctx, text.decision, decisions.ack_decision, decision_id, note, act=True
         )
+
+
+def _gate_own(session: Session, *, actor: str) -> GateResult:
+    """Gate the acting seat's own inputs (the tool takes no seat: it is always yours)."""
+    return gate.gate(session, actor, actor=actor)
