@@ -50,6 +50,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "decision show": ["decision", "show", "1"],  # none yet: refused by the service (exit 2)
     "decision ack": ["decision", "ack", "1", "--note", "on it"],
     "notifications": ["notifications", "--failed"],
+    "mcp": ["mcp", "--allow-writes", "--seat", "no-such-seat"],  # refused by the service (exit 2)
     "demo": ["demo", "--keep", "{dir}/not-empty"],  # refused before any work: see test_demo
 }
 

@@ -35,8 +35,18 @@ TOKENS = {"tok-nick": "nick", "tok-ceo": "ceo", "tok-tally": "tally"}
 @pytest.fixture
 def nick_org(agency: Path, db_url: str) -> Path:
     org = agent_run_org(agency)
-    started = orgplane("--org", str(org), "--db", db_url, "run", "start", "nick-prospecting",
-                       str(org.parent / "batches" / BATCH), "--batch", "b1")  # fmt: skip
+    started = orgplane(
+        "--org",
+        str(org),
+        "--db",
+        db_url,
+        "run",
+        "start",
+        "nick-prospecting",
+        str(org.parent / "batches" / BATCH),
+        "--batch",
+        "b1",
+    )
     assert started.returncode == 0, started.stderr
     return org
 
@@ -91,14 +101,16 @@ def test_every_tool_over_http_acts_as_the_token_seat(
             for name, args in CALLS:
                 result = await call(nick, name, args)
                 assert result.structured_content is not None, name
-            message = await refused(nick, "publish_output", {"output_id": "dash-analysis",
-                                                             "content": "{}"})  # fmt: skip
+            message = await refused(
+                nick, "publish_output", {"output_id": "dash-analysis", "content": "{}"}
+            )
             assert "belongs to seat dash" in message
             assert "takes a person" in await refused(nick, "ack_decision", {"decision_id": 1})
         async with client(url, "tok-tally") as tally:
             await call(tally, "push_metric", {"metric_id": "leads-booked", "value": 4})
-            assert "nick-prospecting" in await refused(tally, "record_checkpoint",
-                {"run_id": RUN, "record": "2", "stage": "validate"})  # fmt: skip
+            assert "nick-prospecting" in await refused(
+                tally, "record_checkpoint", {"run_id": RUN, "record": "2", "stage": "validate"}
+            )
 
     anyio.run(go)
     decided = orgplane("--org", str(nick_org), "--db", db_url, "decide", "--once", "--no-send")
@@ -135,8 +147,9 @@ def test_public_read_lets_reads_through_and_refuses_every_write(
     async def go() -> None:
         async with client(url, None) as anyone:
             assert "nick" in text_of(await call(anyone, "show_chart"))
-            message = await refused(anyone, "record_checkpoint",
-                                    {"run_id": RUN, "record": "1", "stage": "validate"})  # fmt: skip
+            message = await refused(
+                anyone, "record_checkpoint", {"run_id": RUN, "record": "1", "stage": "validate"}
+            )
             assert message.startswith("not allowed: this call carries no seat")
 
     anyio.run(go)

@@ -36,8 +36,18 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def nick_org(agency: Path, db_url: str) -> Path:
     org = agent_run_org(agency)
-    started = orgplane("--org", str(org), "--db", db_url, "run", "start", "nick-prospecting",
-                       str(org.parent / "batches" / BATCH), "--batch", "b1")  # fmt: skip
+    started = orgplane(
+        "--org",
+        str(org),
+        "--db",
+        db_url,
+        "run",
+        "start",
+        "nick-prospecting",
+        str(org.parent / "batches" / BATCH),
+        "--batch",
+        "b1",
+    )
     assert started.returncode == 0, started.stderr
     return org
 

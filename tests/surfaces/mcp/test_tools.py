@@ -62,8 +62,16 @@ a decide) are called by the tests with the seat they need."""
 @pytest.fixture
 def nick_org(agency: Path) -> Path:
     org = agent_run_org(agency)
-    started = orgplane("--org", str(org), "run", "start", "nick-prospecting",
-                       str(org.parent / "batches" / BATCH), "--batch", "b1")  # fmt: skip
+    started = orgplane(
+        "--org",
+        str(org),
+        "run",
+        "start",
+        "nick-prospecting",
+        str(org.parent / "batches" / BATCH),
+        "--batch",
+        "b1",
+    )
     assert started.returncode == 0, started.stderr
     return org
 
@@ -152,14 +160,24 @@ def test_every_tool_reaches_a_service_function(nick_org: Path) -> None:
 def test_writes_act_as_the_seat_and_only_on_its_own_data(nick_org: Path) -> None:
     async def as_nick() -> None:
         async with Client(serve(nick_org, allow_writes=True, seat="nick")) as client:
-            message = await refused(client, "publish_output", {"output_id": "dash-analysis",
-                                                               "content": "{}"})  # fmt: skip
+            message = await refused(
+                client, "publish_output", {"output_id": "dash-analysis", "content": "{}"}
+            )
             assert message.startswith("not allowed") and "belongs to seat dash" in message
-            message = await refused(client, "push_metric", {"metric_id": "leads-booked",
-                                                            "value": 3})  # fmt: skip
+            message = await refused(
+                client, "push_metric", {"metric_id": "leads-booked", "value": 3}
+            )
             assert "belongs to seat tally" in message
-            await call(client, "report_failure", {"kind": "crash", "subject_kind": "process",
-                       "subject_id": "nick-prospecting", "message": "the draft step died"})  # fmt: skip
+            await call(
+                client,
+                "report_failure",
+                {
+                    "kind": "crash",
+                    "subject_kind": "process",
+                    "subject_id": "nick-prospecting",
+                    "message": "the draft step died",
+                },
+            )
             message = await refused(client, "ack_decision", {"decision_id": 1})
             assert "takes a person" in message
 
@@ -189,11 +207,15 @@ def test_a_bad_argument_is_one_clear_refusal_not_a_crash(nick_org: Path) -> None
         async with Client(serve(nick_org, allow_writes=True, seat="nick")) as client:
             message = await refused(client, "show_seat", {"seat_id": "nobody"})
             assert message.count("\n") == 0 and "use one of" in message
-            message = await refused(client, "record_checkpoint", {"run_id": RUN, "record": "1",
-                                    "stage": "draft"})  # fmt: skip
+            message = await refused(
+                client, "record_checkpoint", {"run_id": RUN, "record": "1", "stage": "draft"}
+            )
             assert "stage 'validate' is not done yet" in message
-            message = await refused(client, "record_checkpoint", {"run_id": RUN, "record": "1",
-                                    "stage": "validate", "outcome": "failed"})  # fmt: skip
+            message = await refused(
+                client,
+                "record_checkpoint",
+                {"run_id": RUN, "record": "1", "stage": "validate", "outcome": "failed"},
+            )
             assert "error_code" in message
             message = await refused(client, "show_run", {"run_id": "no-such-run"})
             assert message.count("\n") == 0 and "not found" in message

@@ -54,6 +54,12 @@ RunId = Annotated[
     str, Field(min_length=1, max_length=400, description="A run id, e.g. nick-prospecting:b1")
 ]
 
+RecordKey = Annotated[
+    Annotated[str, Field(min_length=1, max_length=400)] | int,
+    Field(description="The record's id in the batch (its position when it has none), e.g. 7"),
+]
+"""A record key: text, or the number a batch's ``id`` field usually is (sent as given)."""
+
 
 def register_tools(server: MCPServer, rt: Runtime, *, allow_writes: bool) -> None:
     """Add every read tool to ``server``, and every write tool with ``allow_writes``."""
@@ -270,7 +276,7 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
     async def record_checkpoint(
         ctx: Ctx,
         run_id: RunId,
-        record: Annotated[str, Field(min_length=1, max_length=400)],
+        record: RecordKey,
         stage: Annotated[str, Field(min_length=1, max_length=200)],
         outcome: Literal["done", "failed"] = "done",
         error_code: Annotated[str | None, Field(max_length=200)] = None,
@@ -286,7 +292,7 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
             text.checkpoint,
             runs.checkpoint,
             run_id,
-            record,
+            str(record),
             stage,
             done=outcome == "done",
             failed=error_code if outcome == "failed" else None,
@@ -398,7 +404,7 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
         subject_id: Annotated[str, Field(min_length=1, max_length=400)],
         message: Annotated[str, Field(min_length=1, max_length=2000)],
         run_id: Annotated[str | None, Field(max_length=400)] = None,
-        record: Annotated[str | None, Field(max_length=400)] = None,
+        record: RecordKey | None = None,
         stage: Annotated[str | None, Field(max_length=200)] = None,
     ) -> Annotated[CallToolResult, FailureReported]:
         return await rt.call(
@@ -410,7 +416,7 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
             subject_id,
             message,
             run_id=run_id,
-            record=record,
+            record=None if record is None else str(record),
             stage=stage,
             act=True,
         )
