@@ -15,6 +15,8 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mcp import Client
 
 from orgplane.errors import PermissionDenied, UsageError
@@ -234,3 +236,65 @@ def test_the_chart_names_every_seat_and_which_have_coverage_protocols(nick_org: 
         assert "radar: use_last_good" in chart  # nick-pipeline's reader and its protocol
 
     run(go)
+
+
+def test_the_read_tools_write_nothing(nick_org: Path) -> None:
+    from tests.service.test_reads_write_nothing import write_transactions
+
+    session = Session.open(nick_org)
+    session.store()  # the org synced first: only the tools are watched
+    server = build_server(shared_session(session))
+    # show_briefing stores the gate's answers, as 'orgplane brief' does (documented on it)
+    reads = [(n, a) for n, a in CALLS if n not in WRITE_TOOLS and n != "show_briefing"]
+
+    async def go() -> None:
+        async with Client(server) as client:
+            for name, args in reads:
+                await call(client, name, args)
+
+    with write_transactions() as begun:
+        run(go)
+    assert begun == [], "a read tool began a write transaction"
+
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=300)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seat=TEXT, run_id=TEXT, record=TEXT, message=TEXT)
+def test_outside_text_in_any_argument_is_answered_never_a_crash(
+    nick_org: Path, seat: str, run_id: str, record: str, message: str
+) -> None:
+    server = serve(nick_org, allow_writes=True, seat="nick")
+    calls = [
+        ("show_seat", {"seat_id": seat}),
+        ("show_run", {"run_id": run_id}),
+        ("list_pending_records", {"run_id": run_id}),
+        ("record_checkpoint", {"run_id": RUN, "record": record, "stage": seat}),
+        ("publish_output", {"output_id": "nick-pipeline", "content": message}),
+        (
+            "report_failure",
+            {"kind": "crash", "subject_kind": "output", "subject_id": seat, "message": message},
+        ),
+    ]
+
+    async def go() -> None:
+        async with Client(server) as client:
+            for name, args in calls:
+                result = await client.call_tool(name, args)
+                answer = text_of(result)
+                assert answer.strip(), name
+                # an unexpected exception reaches the client as this bare line: a bug of ours
+                assert answer.strip() != f"Error executing tool {name}", (name, args)
+
+    run(go)
+
+
+def test_orgplane_mcp_refuses_bad_input_before_it_serves(tmp_path: Path, nick_org: Path) -> None:
+    missing = orgplane("--org", str(tmp_path / "none.yaml"), "mcp")
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert len(missing.stderr.strip().splitlines()) == 1, missing.stderr
+    no_seat = orgplane("--org", str(nick_org), "mcp", "--allow-writes")
+    assert no_seat.returncode == 2 and "--seat SEAT" in no_seat.stderr and no_seat.stdout == ""
