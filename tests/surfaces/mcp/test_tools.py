@@ -295,6 +295,6 @@ def test_outside_text_in_any_argument_is_answered_never_a_crash(
 def test_orgplane_mcp_refuses_bad_input_before_it_serves(tmp_path: Path, nick_org: Path) -> None:
     missing = orgplane("--org", str(tmp_path / "none.yaml"), "mcp")
     assert missing.returncode == 2 and missing.stdout == ""
-    assert len(missing.stderr.strip().splitlines()) == 1, missing.stderr
+    assert "none.yaml:0: no org file here" in missing.stderr, missing.stderr
     no_seat = orgplane("--org", str(nick_org), "mcp", "--allow-writes")
     assert no_seat.returncode == 2 and "--seat SEAT" in no_seat.stderr and no_seat.stdout == ""
