@@ -75,3 +75,12 @@ def test_bad_reports_are_refused_and_store_nothing(session: Session) -> None:
             report_failure(session, *args, **kwargs)  # type: ignore[arg-type]
     with session.store().read() as conn:
         assert conn.execute(select(events)).all() == []
+
+
+def test_a_seat_may_report_every_event_kind_but_recovered() -> None:
+    from typing import get_args
+
+    from orgplane.respond.kinds import EventKind
+    from orgplane.service.failures import ReportedKind
+
+    assert set(get_args(ReportedKind)) == set(get_args(EventKind)) - {"recovered"}

@@ -26,6 +26,21 @@ def agent_run_org(org_file: Path) -> Path:
     return org_file
 
 
+def started_nick_run(org_file: Path, db_url: str | None = None) -> Path:
+    """The agent-run org with Nick's batch stored as run ``nick-prospecting:b1`` (by the CLI,
+    as a person or a scheduler would start it); the org file."""
+    from tests.surfaces.cli_helpers import orgplane
+
+    org = agent_run_org(org_file)
+    db = ["--db", db_url] if db_url else []
+    batch = str(org.parent / "batches" / BATCH)
+    started = orgplane(
+        "--org", str(org), *db, "run", "start", "nick-prospecting", batch, "--batch", "b1"
+    )
+    assert started.returncode == 0, started.stderr
+    return org
+
+
 def server_params(org_file: Path, db_url: str, *args: str) -> StdioServerParameters:
     """``python -m orgplane --org ORG --db DB mcp ARGS`` as the SDK's stdio client starts it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ORGPLANE_")}

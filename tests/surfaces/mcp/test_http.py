@@ -26,7 +26,7 @@ from orgplane.service.session import Session
 from orgplane.surfaces.mcp.http import McpHttpApp, mcp_http_app, mount_mcp
 from orgplane.surfaces.mcp.server import build_server, shared_session
 from tests.surfaces.cli_helpers import orgplane
-from tests.surfaces.mcp.helpers import BATCH, agent_run_org, call, refused, text_of, tool_names
+from tests.surfaces.mcp.helpers import call, refused, started_nick_run, text_of, tool_names
 from tests.surfaces.mcp.test_tools import CALLS, RUN
 
 TOKENS = {"tok-nick": "nick", "tok-ceo": "ceo", "tok-tally": "tally"}
@@ -34,21 +34,7 @@ TOKENS = {"tok-nick": "nick", "tok-ceo": "ceo", "tok-tally": "tally"}
 
 @pytest.fixture
 def nick_org(agency: Path, db_url: str) -> Path:
-    org = agent_run_org(agency)
-    started = orgplane(
-        "--org",
-        str(org),
-        "--db",
-        db_url,
-        "run",
-        "start",
-        "nick-prospecting",
-        str(org.parent / "batches" / BATCH),
-        "--batch",
-        "b1",
-    )
-    assert started.returncode == 0, started.stderr
-    return org
+    return started_nick_run(agency, db_url)
 
 
 def _free_port() -> int:

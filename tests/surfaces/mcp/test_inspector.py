@@ -17,8 +17,7 @@ import pytest
 
 from orgplane.service.session import Session
 from orgplane.surfaces.mcp.tools import WRITE_TOOLS
-from tests.surfaces.cli_helpers import orgplane
-from tests.surfaces.mcp.helpers import BATCH, agent_run_org
+from tests.surfaces.mcp.helpers import started_nick_run
 from tests.surfaces.mcp.test_tools import RUN
 
 pytestmark = pytest.mark.slow
@@ -68,19 +67,7 @@ def inspector() -> Path:
 
 @pytest.fixture
 def nick_org(agency: Path) -> Path:
-    org = agent_run_org(agency)
-    started = orgplane(
-        "--org",
-        str(org),
-        "run",
-        "start",
-        "nick-prospecting",
-        str(org.parent / "batches" / BATCH),
-        "--batch",
-        "b1",
-    )
-    assert started.returncode == 0, started.stderr
-    return org
+    return started_nick_run(agency)
 
 
 def inspect(inspector: Path, org: Path, *args: str, writes: bool = False) -> Any:

@@ -20,11 +20,10 @@ from orgplane.store.tables import run_checkpoints
 from orgplane.surfaces.mcp.tools import WRITE_TOOLS
 from tests.surfaces.cli_helpers import orgplane
 from tests.surfaces.mcp.helpers import (
-    BATCH,
-    agent_run_org,
     call,
     refused,
     server_params,
+    started_nick_run,
     text_of,
     tool_names,
 )
@@ -35,21 +34,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def nick_org(agency: Path, db_url: str) -> Path:
-    org = agent_run_org(agency)
-    started = orgplane(
-        "--org",
-        str(org),
-        "--db",
-        db_url,
-        "run",
-        "start",
-        "nick-prospecting",
-        str(org.parent / "batches" / BATCH),
-        "--batch",
-        "b1",
-    )
-    assert started.returncode == 0, started.stderr
-    return org
+    return started_nick_run(agency, db_url)
 
 
 def test_every_tool_is_listed_and_called_over_stdio(nick_org: Path, db_url: str) -> None:

@@ -24,7 +24,7 @@ from orgplane.service.session import Session
 from orgplane.surfaces.mcp.server import build_server, shared_session
 from orgplane.surfaces.mcp.tools import WRITE_TOOLS
 from tests.surfaces.cli_helpers import orgplane
-from tests.surfaces.mcp.helpers import BATCH, agent_run_org, call, refused, text_of
+from tests.surfaces.mcp.helpers import call, refused, started_nick_run, text_of
 
 RUN = "nick-prospecting:b1"
 SERVICE = str(Path(__file__).parents[3] / "src" / "orgplane" / "service")
@@ -63,19 +63,7 @@ a decide) are called by the tests with the seat they need."""
 
 @pytest.fixture
 def nick_org(agency: Path) -> Path:
-    org = agent_run_org(agency)
-    started = orgplane(
-        "--org",
-        str(org),
-        "run",
-        "start",
-        "nick-prospecting",
-        str(org.parent / "batches" / BATCH),
-        "--batch",
-        "b1",
-    )
-    assert started.returncode == 0, started.stderr
-    return org
+    return started_nick_run(agency)
 
 
 def serve(org: Path, **kwargs: Any) -> Any:
