@@ -4,6 +4,7 @@ parity of the stdio and HTTP servers."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -179,3 +180,24 @@ def test_mount_mcp_serves_it_inside_another_app_with_its_lifespan(
             assert "show_chart" in await tool_names(nick)
 
     anyio.run(go)
+
+
+def test_concurrent_clients_each_record_their_checkpoint(
+    nick_org: Path, db_url: str, serve_app: Any
+) -> None:
+    url = serve_app(_app(nick_org, db_url).app) + "/mcp"
+
+    async def one(record: int) -> None:
+        async with client(url, "tok-nick") as nick:
+            await call(
+                nick, "record_checkpoint", {"run_id": RUN, "record": record, "stage": "validate"}
+            )
+
+    async def go() -> None:
+        async with anyio.create_task_group() as group:
+            for record in range(1, 13):
+                group.start_soon(one, record)
+
+    anyio.run(go)
+    status = orgplane("--org", str(nick_org), "--db", db_url, "run", "status", RUN, "--json")
+    assert json.loads(status.stdout)["stages"]["validate"]["done"] == 12

@@ -38,12 +38,14 @@ INSTRUCTIONS = (
 
 def shared_session(session: Session) -> SessionFactory:
     """A factory handing out ``session`` for the server's life, its org file reloaded when it
-    changes on disk (a broken new version keeps the last good one)."""
+    changes on disk (a broken new version keeps the last good one) and the store opened and
+    synced under a lock, so concurrent calls (over HTTP) never open it twice."""
     lock = threading.Lock()
 
     def factory() -> Session:
         with lock:
             session.refresh_org()
+            session.store()  # opens and syncs on first use or after a change; else returns
         return session
 
     return factory
