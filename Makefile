@@ -25,7 +25,16 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: install lint
+# The browser tests drive Debian's Chromium (never a browser download): installed here with
+# apt-get where it is missing, non-interactively (as root, as CI runs; else through sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+test: install lint $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 format: install

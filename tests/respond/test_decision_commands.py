@@ -43,7 +43,8 @@ def test_decide_once_then_list_show_and_ack(agency: Path) -> None:
 
 def test_decide_needs_once_and_an_unknown_decision_is_refused(agency: Path) -> None:
     refused = orgplane("--org", str(agency), "decide")
-    assert refused.returncode == 2 and "decide --once" in refused.stderr
+    assert refused.returncode == 2 and "--once" in refused.stderr
+    assert "orgplane watch" in refused.stderr  # the daemon is named as the other way
     missing = orgplane("--org", str(agency), "decision", "ack", "42")
     assert missing.returncode == 2 and "decision 42: no such decision" in missing.stderr
 

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -296,7 +296,8 @@ def test_an_unknown_error_reaches_the_owner_within_a_second_and_an_ack_holds_unt
                 timeout=60,
             )
             assert acked.returncode == 0, acked.stderr
-            acked_at = utcnow()
+            acked_at = decision_rows(daemon_store, "nick-prospecting:b1")[0]["acked_at"]
+            assert isinstance(acked_at, datetime)
             wait_for(lambda: len(receiver.posts) == 2, 20, "the re-send once the ack expired")
             assert (receiver.arrived[1] - acked_at).total_seconds() >= 4.0 - 0.05
             time.sleep(3.0)  # the follow-up loop keeps running: nothing more

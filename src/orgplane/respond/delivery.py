@@ -85,6 +85,14 @@ def with_timeouts(url: str, seconds: float) -> str:
     return url + ("&" if "?" in url else "?") + "&".join(extra)
 
 
+def warm_up() -> None:
+    """Import Apprise and load its plugins now (about 1.5 s on these machines, more under
+    load), so the first message a daemon sends is not late by that much."""
+    from apprise.manager_plugins import NotificationManager
+
+    NotificationManager().schemas()  # type: ignore[no-untyped-call]
+
+
 def send(
     jobs: Iterable[Job],
     *,

@@ -263,3 +263,29 @@ def _awaiting(session: Session, views: list[DecisionView], now: datetime) -> lis
         )
     chosen.sort(key=lambda d: (d.state != "live", d.deadline, d.id))
     return chosen
+
+
+class BriefingSeat(Result):
+    """A seat that has a briefing: it declares inputs."""
+
+    seat: SeatRef
+    inputs: int
+
+
+class BriefingSeats(Result):
+    """Every active seat with a briefing, in the org file's order."""
+
+    seats: list[BriefingSeat]
+
+
+def briefing_seats(session: Session) -> BriefingSeats:
+    """The active seats that declare inputs (those :func:`compile_briefing` can brief)."""
+    return BriefingSeats(
+        seats=[
+            BriefingSeat(
+                seat=SeatRef(id=s.id, title=s.title, holder=s.holder), inputs=len(s.inputs)
+            )
+            for s in session.org().active_seats()
+            if s.inputs
+        ]
+    )

@@ -133,8 +133,11 @@ class Daemon:
         self.stop()
 
     def _send_loop(self) -> None:
+        from orgplane.respond.delivery import warm_up
+
         session = Session.open(self.config.org_path, self.config.db)
         try:
+            warm_up()  # before the first message is due, not while it waits
             while not self.stopping.is_set():
                 for step in self.config.sender_steps:
                     _guarded(session, step, "sending")

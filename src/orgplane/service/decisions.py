@@ -208,7 +208,8 @@ def ack_decision(
 ) -> DecisionView:
     """Acknowledge a decision: it is silenced until its tier's ``ack_timeout`` (default the
     tier's deadline) from now, then live again unless closed. NotFoundError if there is none;
-    UsageError for a closed decision (nothing is left to acknowledge); PermissionDenied when
+    UsageError for a closed decision (nothing is left to acknowledge) or a note holding a NUL
+    character; PermissionDenied when
     ``actor`` is an agent seat (acknowledging takes a person)."""
     from orgplane.errors import UsageError
     from orgplane.respond.decisions import acknowledge, get_decision
@@ -217,6 +218,9 @@ def ack_decision(
 
     org, store = session.org(), session.store()
     require_person(org, actor, f"acknowledging decision {decision_id}")
+    # PostgreSQL text cannot hold a NUL: that is bad input, not a fault of the store.
+    if note is not None and "\x00" in note:
+        raise UsageError("the note contains a NUL character; remove it and acknowledge again")
     now = utcnow()
     with store.write() as conn:
         if get_decision(conn, decision_id)["status"] == "closed":
