@@ -1,9 +1,6 @@
-"""Use case: which outputs are not fresh now, read without recording anything.
-
-``orgplane check`` classifies every output too, but records each transition as a failure event;
-this one only looks (the watcher stays the one that records), so any reader (an MCP client, the
-dashboard, an API token with read access) may ask as often as it likes.
-"""
+"""Use case: which outputs are not fresh now, with the seats reading each, read without
+recording anything (the watcher stays the one that records), so any reader (an MCP client, an
+API token with read access) may ask as often as it likes."""
 
 from __future__ import annotations
 
@@ -39,38 +36,31 @@ class OutputStatuses(Result):
 def output_statuses(
     session: Session, *, include_fresh: bool = False, now: datetime | None = None
 ) -> OutputStatuses:
-    """Classify every declared output at ``now`` from its file or latest publish, as ``check``
-    does, and write nothing (no events, no transitions)."""
+    """Every declared output classified at ``now`` as ``check`` classifies it (through
+    :func:`orgplane.service.health.current_findings`), with its readers; writes nothing."""
     from collections import Counter
 
-    from orgplane.store.types import utcnow
-    from orgplane.watch.check import read_output
-    from orgplane.watch.inspect import classify_output
-    from orgplane.watch.state import load_org_snapshot
+    from orgplane.service.health import current_findings
 
     org = session.org()
-    at = now or utcnow()
-    with session.store().read() as conn:
-        snap = load_org_snapshot(conn, org, at)
-    base = str(org.base_dir)
-    rows: list[OutputStatus] = []
-    counts: Counter[str] = Counter()
-    for output in org.outputs.values():
-        reading = read_output(base, output, snap.published.get(output.id))
-        finding = classify_output(output, reading, at, snap.priors.get(("output", output.id)))
-        counts[finding.status] += 1
-        if finding.status == "fresh" and not include_fresh:
-            continue
-        rows.append(
-            OutputStatus(
-                output=output.id,
-                producer=output.producer,
-                critical=output.critical,
-                coverage_seat=output.coverage_seat,
-                consumers={s: p.protocol for s, p in org.consumers_of(output.id).items()},
-                finding=FindingView.model_validate(finding.as_dict()),
-            )
+    found = current_findings(session, now=now)
+    by_output = {f.subject_id: f for f in found.findings if f.subject_kind == "output"}
+    counts = Counter(f.status for f in by_output.values())
+    rows = [
+        OutputStatus(
+            output=output.id,
+            producer=output.producer,
+            critical=output.critical,
+            coverage_seat=output.coverage_seat,
+            consumers={s: p.protocol for s, p in org.consumers_of(output.id).items()},
+            finding=by_output[output.id],
         )
+        for output in org.outputs.values()
+        if include_fresh or by_output[output.id].status != "fresh"
+    ]
     return OutputStatuses(
-        ok=counts.get("fresh", 0) == len(org.outputs), at=at, counts=dict(counts), outputs=rows
+        ok=counts.get("fresh", 0) == len(org.outputs),
+        at=found.checked_at,
+        counts=dict(counts),
+        outputs=rows,
     )

@@ -8,11 +8,12 @@ from orgplane.service.briefing import Briefing
 from orgplane.service.decisions import DecisionList, DecisionView
 from orgplane.service.failures import FailureReported
 from orgplane.service.gate import GateResult
+from orgplane.service.health import SeatDetail
 from orgplane.service.org import Chart, ChartSeat
 from orgplane.service.outputs import OutputStatuses
 from orgplane.service.run_work import RunWork
 from orgplane.service.runs import RunList, RunView
-from orgplane.service.seats import SeatDetail, SeatList
+from orgplane.service.seats import SeatList
 from orgplane.service.watch import MetricPushed, Published, Scorecard
 
 
@@ -54,28 +55,29 @@ def seat_list(result: SeatList) -> str:
 
 
 def seat_detail(result: SeatDetail) -> str:
-    s = result.seat
+    s = result
     lines = [f"{s.id}: {s.title} ({s.kind}, {s.status}), holder {s.holder or 'nobody'}"]
-    lines.append(f"reporting line: {' > '.join(result.reporting_line) or 'none'}")
+    health = f"health: {s.health.health}"
+    lines.append(health + (f" ({'; '.join(s.health.reasons)})" if s.health.reasons else ""))
+    lines.append(f"reports to: {s.reports_to or 'nobody'}; reports: {_ids(s.reports)}")
     if s.owner:
         lines.append(f"owner: {s.owner}")
     if s.capabilities:
         lines.append(f"capabilities: {', '.join(s.capabilities)}")
-    for o in result.outputs:
+    for o in s.outputs:
         readers = ", ".join(f"{c}: {p}" for c, p in o.consumers.items()) or "nobody reads it"
         mark = "" if o.has_coverage else " NO coverage protocol"
-        lines.append(f"output {o.id}{' (critical)' if o.critical else ''}{mark}: {readers}")
-    for i in result.inputs:
+        state = f" [{o.finding.status}]" if o.finding else ""
+        lines.append(f"output {o.id}{' (critical)' if o.critical else ''}{state}{mark}: {readers}")
+    for i in s.inputs:
         to = f" -> {i.escalate_to}" if i.escalate_to else ""
         lines.append(f"input {i.output} from {i.producer or '?'}: {i.protocol}{to}")
-    for p in result.processes:
-        how = "agent records checkpoints" if p.agent_run else "orgplane runs its stages"
-        lines.append(f"process {p.id}: {' > '.join(p.stages)} ({how})")
-    for sop in result.sops:
-        origin = f" (from {sop.from_seat})" if sop.inherited else ""
-        lines.append(f"SOP{origin}: {sop.text}")
-    lines.append(f"open decisions: {len(result.open_decisions)}")
-    lines.extend(f"  {_decision(d)}" for d in result.open_decisions)
+    for p in s.processes:
+        latest = f"; latest run {p.runs[0].run_id} {p.runs[0].state}" if p.runs else ""
+        lines.append(f"process {p.id}: {' > '.join(p.stages)}{latest}")
+    lines.extend(f"SOP: {sop}" for sop in s.sops)
+    lines.append(f"open decisions: {len(s.decisions)}; recent events: {len(s.events)}")
+    lines.extend(f"  {_decision(d)}" for d in s.decisions)
     return "\n".join(lines)
 
 

@@ -15,17 +15,28 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import Field
 
 from orgplane.service import briefing as briefing_service
-from orgplane.service import decisions, failures, gate, outputs, run_work, runs, seats, watch
+from orgplane.service import (
+    decisions,
+    failures,
+    gate,
+    health,
+    outputs,
+    run_work,
+    runs,
+    seats,
+    watch,
+)
 from orgplane.service import org as org_service
 from orgplane.service.briefing import Briefing
 from orgplane.service.decisions import DecisionList, DecisionView
 from orgplane.service.failures import FailureReported, ReportedKind, ReportedSubject
 from orgplane.service.gate import GateResult
+from orgplane.service.health import SeatDetail
 from orgplane.service.org import Chart
 from orgplane.service.outputs import OutputStatuses
 from orgplane.service.run_work import RunWork
 from orgplane.service.runs import RunList, RunView
-from orgplane.service.seats import SeatDetail, SeatList
+from orgplane.service.seats import SeatList
 from orgplane.service.session import Session
 from orgplane.service.watch import MetricPushed, Published, Scorecard
 from orgplane.surfaces.mcp import text
@@ -109,16 +120,17 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         title="Show a seat",
         annotations=READ,
         description=(
-            "One seat in full: its outputs (who reads each, with which protocol), its inputs "
-            "(producer, protocol, who it escalates to), its processes and their stages, owner "
-            "and reporting line, the open decisions about it or waiting on it, and its "
-            "effective SOPs: its own, then those inherited from the human seats above it. An "
-            "agent holding a seat calls this to learn the rules it works under. Not for the "
-            "content of its inputs (gate_inputs, show_briefing)."
+            "One seat in full: its health now (fresh, stale, failing, retired, and why), its "
+            "outputs (their state, who reads each with which protocol), its inputs (producer, "
+            "protocol, who it escalates to), its processes with their latest runs, owner, "
+            "whom it reports to and who reports to it, recent failure events, the open "
+            "decisions about it, and its effective SOPs: its own, then those inherited from "
+            "the human seats above it. An agent holding a seat calls this to learn the rules "
+            "it works under. Not for the content of its inputs (gate_inputs, show_briefing)."
         ),
     )
     async def show_seat(ctx: Ctx, seat_id: SeatId) -> Annotated[CallToolResult, SeatDetail]:
-        return await rt.call(ctx, text.seat_detail, seats.show_seat, seat_id)
+        return await rt.call(ctx, text.seat_detail, health.show_seat, seat_id)
 
     @server.tool(
         name="list_stale_outputs",
