@@ -55,6 +55,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "token create": ["token", "create", "nick"],
     "token list": ["token", "list"],
     "token revoke": ["token", "revoke", "00000000"],  # no such token: refused by the service
+    "mcp": ["mcp", "--allow-writes", "--seat", "no-such-seat"],  # refused by the service (exit 2)
     "demo": ["demo", "--keep", "{dir}/not-empty"],  # refused before any work: see test_demo
 }
 

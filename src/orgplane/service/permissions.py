@@ -65,3 +65,18 @@ def process_seat(org: Org, process_id: str) -> str:
             name=process_id,
         )
     return process.seat
+
+
+def require_reporter(org: Org, actor: str | None, failing: str | None, output: str | None) -> None:
+    """Allow the operator, the seat whose thing failed (``failing``), or a seat that reads the
+    failed ``output`` (a consumer reporting bad input); PermissionDenied for any other seat."""
+    if actor is None:
+        return
+    seat = acting_seat(org, actor)
+    if seat.id == failing or (output is not None and output in seat.inputs):
+        return
+    raise PermissionDenied(
+        f"seat {actor} may report failures of its own outputs, runs, processes and metrics, "
+        f"or of an output it reads; this one belongs to seat {failing or 'nobody declared'}",
+        actor=actor,
+    )

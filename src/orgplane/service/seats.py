@@ -1,5 +1,6 @@
-"""Use case: list the seats of the org with what each produces, reads and runs (one seat in
-full, with its health and effective SOPs, is :func:`orgplane.service.health.show_seat`)."""
+"""Use case: the seats of the chart as a flat list, for a surface to find a seat by (the MCP
+server's ``list_seats``, the HTTP API). One seat in full is :func:`orgplane.service.health.show_seat`.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +11,24 @@ from orgplane.service.session import Session
 
 
 class SeatSummary(Result):
-    """One seat in the list of seats."""
+    """A seat in a list: who holds it, whom it reports to, what it produces and reads."""
 
     id: str
     title: str
     kind: Literal["human", "agent"]
     holder: str | None
-    status: Literal["active", "retired"]
     reports_to: str | None
     owner: str | None
+    status: Literal["active", "retired"]
     capabilities: list[str]
     outputs: list[str]
-    inputs: list[str]
+    inputs: dict[str, str]
+    """Each input with its coverage protocol."""
     processes: list[str]
 
 
 class SeatList(Result):
-    """Every declared seat, in the order of the org file."""
+    """Every seat of the org in declaration order (``kind`` / ``status`` filters applied)."""
 
     org: str
     seats: list[SeatSummary]
@@ -40,17 +42,28 @@ def _summary(session: Session, seat_id: str) -> SeatSummary:
         title=seat.title,
         kind=seat.kind,
         holder=seat.holder,
-        status=seat.status,
         reports_to=seat.reports_to,
         owner=seat.owner,
+        status=seat.status,
         capabilities=list(seat.capabilities),
         outputs=[o.id for o in org.outputs.values() if o.producer == seat.id],
-        inputs=list(seat.inputs),
+        inputs={ident: p.protocol for ident, p in seat.inputs.items()},
         processes=[p.id for p in org.processes.values() if p.seat == seat.id],
     )
 
 
-def list_seats(session: Session) -> SeatList:
-    """Every seat of the org, active and retired, with what it produces, reads and runs."""
+def list_seats(
+    session: Session,
+    *,
+    kind: Literal["human", "agent"] | None = None,
+    status: Literal["active", "retired"] | None = None,
+) -> SeatList:
+    """Every seat of the org, optionally only one ``kind`` or ``status``; reads the org file
+    only (no store)."""
     org = session.org()
-    return SeatList(org=org.name, seats=[_summary(session, ident) for ident in org.seats])
+    seats = [
+        _summary(session, s.id)
+        for s in org.seats.values()
+        if (kind is None or s.kind == kind) and (status is None or s.status == status)
+    ]
+    return SeatList(org=org.name, seats=seats)

@@ -34,7 +34,7 @@ BAD_BODIES = [
     ("/api/metrics/leads-booked", b'{"value": "seven"}', "value"),
     ("/api/metrics/leads-booked", b'{"value": NaN}', "value"),
     ("/api/heartbeats/tally-push", b'{"kind": "later"}', "kind"),
-    ("/api/failures", b'{"subject_kind": "seat", "subject_id": "x", "message": "m"}', "subject"),
+    ("/api/failures", b'{"subject_kind": "planet", "subject_id": "x", "message": "m"}', "subject"),
     ("/api/failures", b'{"subject_kind": "run", "subject_id": "x", "message": ""}', "message"),
 ]
 

@@ -76,3 +76,29 @@ def test_serve_puts_the_dashboard_at_the_root_under_the_api_s_rules(
     with serving(served_app(agency, db, public_read=True)) as url:
         assert httpx.get(f"{url}/", timeout=60).status_code == 200
     session.close()
+
+
+def test_serve_offers_the_mcp_tools_at_mcp_each_call_as_its_token_seat(
+    agency: Path, tmp_path: Path
+) -> None:
+    import anyio
+
+    from orgplane.surfaces.http.serve import served_app
+    from tests.surfaces.mcp.helpers import call, text_of, tool_names
+    from tests.surfaces.mcp.test_http import client
+
+    db = f"sqlite:///{tmp_path / 'served.db'}"
+    session, tokens = prepare(agency, db, tmp_path)
+    found: dict[str, object] = {}
+
+    async def ask(url: str) -> None:
+        async with client(url, tokens["radar"]) as radar:
+            found["tools"] = await tool_names(radar)
+            found["chart"] = text_of(await call(radar, "show_chart", {}))
+
+    with serving(served_app(agency, db, public_read=False)) as url:
+        assert httpx.post(f"{url}/mcp", json={}, timeout=60).status_code == 401
+        anyio.run(ask, f"{url}/mcp")
+    assert "show_chart" in found["tools"] and "record_checkpoint" in found["tools"]  # type: ignore[operator]
+    assert "radar" in str(found["chart"])
+    session.close()

@@ -86,7 +86,7 @@ def test_every_route_reaches_a_service_function(agency: Path, tmp_path: Path) ->
     from orgplane.service.decisions import decide_pending
     from orgplane.service.failures import report_failure
 
-    report_failure(session, "process", "pepper-triage", "stalled")
+    report_failure(session, "unhandled_error", "process", "pepper-triage", "stalled")
     decide_pending(session)
     missing = []
     with (

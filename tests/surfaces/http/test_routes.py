@@ -116,7 +116,7 @@ def test_a_reported_failure_is_decided_and_a_person_acknowledges_it(api: Api) ->
             },
         )
     assert reported.status_code == 201, reported.text
-    assert reported.json()["seat"] == "pepper"
+    assert reported.json()["seat_id"] == "pepper"
     decide_pending(api.session)
     (decision,) = list_decisions(api.session).decisions
     assert decision.first_event_id == reported.json()["event_id"]

@@ -60,7 +60,7 @@ def fingerprint(api: Api) -> dict[str, Any]:
 
 
 def test_a_seat_writes_only_its_own_data(api: Api) -> None:
-    report_failure(api.session, "process", "pepper-triage", "stalled")
+    report_failure(api.session, "unhandled_error", "process", "pepper-triage", "stalled")
     decision_id = decide_pending(api.session).decisions[0].id
     for method, path, keywords, allowed in writes(decision_id):
         for seat in SEATS:

@@ -17,11 +17,19 @@ from orgplane.errors import UsageError
 from orgplane.surfaces.http.app import create_app
 
 
-def served_app(org_path: str | Path | None, db: str | None, *, public_read: bool) -> FastAPI:
-    """The app ``orgplane serve`` runs: the API, and the dashboard at ``/`` under the API's
-    rules (reads need a token unless ``public_read``; an acknowledgement acts as the token's
-    seat, so it needs a person's token). The MCP server's app joins at ``/mcp`` here."""
+def served_app(
+    org_path: str | Path | None,
+    db: str | None,
+    *,
+    public_read: bool,
+    host: str = "127.0.0.1",
+) -> FastAPI:
+    """The app ``orgplane serve`` runs: the API, the dashboard at ``/`` under the API's rules
+    (reads need a token unless ``public_read``; an acknowledgement acts as the token's seat, so
+    it needs a person's token), and the MCP server over streamable HTTP at ``/mcp``, each call
+    acting as its token's seat (``host`` is where it listens: the SDK's rebinding guard)."""
     from orgplane.surfaces.http.deps import reader, writer
+    from orgplane.surfaces.mcp.http import mcp_http_app, mount_mcp
     from orgplane.surfaces.web import router
 
     app = create_app(org_path, db, public_read=public_read)
@@ -35,6 +43,14 @@ def served_app(org_path: str | Path | None, db: str | None, *, public_read: bool
     app.state.include_dashboard(
         router(app.state.session_factory, reader=may_read, actor=acting_seat)
     )
+    mcp = mcp_http_app(
+        app.state.session_factory,
+        app.state.seat_for_token,
+        allow_writes=True,
+        public_read=public_read,
+        host=host,
+    )
+    mount_mcp(app, mcp)
     return app
 
 
@@ -68,7 +84,7 @@ def run(
 
     import uvicorn
 
-    app = served_app(org_path, db, public_read=public_read)
+    app = served_app(org_path, db, public_read=public_read, host=host)
     sock = bind(host, port)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     # uvicorn shuts down gracefully, then raises the signal again under the handler it found:

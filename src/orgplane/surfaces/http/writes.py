@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orgplane.service.decisions import DecisionView
-from orgplane.service.failures import ReportedFailure, ReportedKind, ReportedSubject
+from orgplane.service.failures import FailureReported, ReportedKind, ReportedSubject
 from orgplane.service.gate import GateResult
 from orgplane.service.runs import RunView
 from orgplane.service.watch import Heartbeat, MetricPushed, Published
@@ -205,7 +205,7 @@ def post_gate(acting: Writer, seat_id: Ident) -> JSONResponse:
 
 
 @router.post(
-    "/failures", response_model=ReportedFailure, status_code=201, summary="Report a failure"
+    "/failures", response_model=FailureReported, status_code=201, summary="Report a failure"
 )
 def post_failure(acting: Writer, body: FailureBody) -> JSONResponse:
     """Record a visible failure event on one of the token seat's processes, runs or outputs;
@@ -214,10 +214,10 @@ def post_failure(acting: Writer, body: FailureBody) -> JSONResponse:
 
     reported = report_failure(
         acting.session,
+        body.kind,
         body.subject_kind,
         body.subject_id,
         body.message,
-        kind=body.kind,
         record=body.record,
         stage=body.stage,
         actor=acting.seat,
