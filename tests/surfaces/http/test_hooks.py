@@ -102,3 +102,52 @@ def test_serve_offers_the_mcp_tools_at_mcp_each_call_as_its_token_seat(
     assert "show_chart" in found["tools"] and "record_checkpoint" in found["tools"]  # type: ignore[operator]
     assert "radar" in str(found["chart"])
     session.close()
+
+
+def test_a_browser_signs_in_with_a_token_and_acknowledges_as_that_seat(
+    agency: Path, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from orgplane.respond.events import FailureEvent, record_event
+    from orgplane.service.decisions import decide_once
+    from orgplane.store.tables import decisions
+    from orgplane.store.types import utcnow
+    from orgplane.surfaces.http.serve import served_app
+
+    db = f"sqlite:///{tmp_path / 'served.db'}"
+    session, tokens = prepare(agency, db, tmp_path)
+    with session.store().write() as conn:
+        record_event(
+            conn,
+            FailureEvent(
+                kind="unhandled_error",
+                occurred_at=utcnow(),
+                subject_kind="run",
+                subject_id="nick-prospecting:web",
+                seat_id="nick",
+                message="LM-503",
+            ),
+        )
+    [decided] = decide_once(session, send=False).decisions
+    with serving(served_app(agency, db, public_read=False)) as url:
+        with httpx.Client(base_url=url, timeout=60) as browser:
+            assert browser.get("/").status_code == 401
+            assert browser.post("/signin", data={"token": "orgplane_nope"}).status_code == 401
+            signed = browser.post("/signin", data={"token": tokens["radar"]})
+            assert signed.status_code == 303
+            cookie = signed.headers["set-cookie"].lower()
+            assert "httponly" in cookie and "samesite=strict" in cookie
+            assert browser.get("/").status_code == 200  # the cookie is the token now
+            refused = browser.post(f"/decisions/{decided.id}/ack", data={"note": "mine"})
+            assert refused.status_code == 403  # Radar is an agent: it takes a person
+        with httpx.Client(base_url=url, timeout=60) as browser:
+            browser.post("/signin", data={"token": tokens["ceo"]})
+            acked = browser.post(f"/decisions/{decided.id}/ack", data={"note": "on it"})
+            assert acked.status_code in (200, 303), acked.text
+            browser.post("/signout")
+            assert browser.get("/").status_code == 401
+    with session.store().read() as conn:
+        row = conn.execute(select(decisions).where(decisions.c.id == decided.id)).one()
+    assert row.ack_note == "on it" and row.acked_at is not None
+    session.close()

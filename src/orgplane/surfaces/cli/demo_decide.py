@@ -61,3 +61,14 @@ def step_decide(demo: Session) -> None:
     render_unsent(done.unsent or [])
     out.print(Rule("Radar's morning briefing"))
     print_seat_briefing(demo, "radar")
+    out.print(Rule("See it"))
+    out.print(
+        "The dashboard (the chart as a picture, runs, decisions with an acknowledge button):\n"
+        f"  {esc(demo.command('serve', '--public-read'))}\n"
+        "  then open http://127.0.0.1:8077/ (without --public-read, pages and the API need a "
+        f"token: {esc(demo.command('token', 'create', 'ceo'))}).\n"
+        f"The MCP server for Claude Desktop or Cursor: {esc(demo.command('mcp'))} "
+        "(the README has the config block). The daemon that does all of this as it happens: "
+        f"{esc(demo.command('watch'))}.\n"
+        "(The demo's folder is thrown away unless you ran 'orgplane demo --keep DIR'.)"
+    )

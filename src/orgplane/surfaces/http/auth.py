@@ -23,12 +23,17 @@ def seat_for_token(session: Session, token: str) -> str | None:
     return resolve(session, token)
 
 
+COOKIE = "orgplane_token"
+"""The cookie a browser signed in to the dashboard carries its token in (HttpOnly, SameSite
+Strict: never sent by another site's page, so it cannot be used to forge a write)."""
+
+
 def bearer_token(request: Request) -> str | None:
-    """The token of ``Authorization: Bearer …``, None when there is no such header; 401 for
-    an Authorization header of another scheme."""
+    """The token of ``Authorization: Bearer …``, else of the dashboard's sign-in cookie; None
+    when there is neither; 401 for an Authorization header of another scheme."""
     header = request.headers.get("authorization")
     if header is None:
-        return None
+        return request.cookies.get(COOKIE) or None
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(
@@ -48,8 +53,8 @@ def resolve_seat(session: Session, request: Request, *, required: bool) -> str |
             return None
         raise HTTPException(
             401,
-            "this needs a seat's token: send 'Authorization: Bearer <token>' "
-            "(create one with 'orgplane token create SEAT')",
+            "this needs a seat's token: send 'Authorization: Bearer <token>', or sign in at "
+            "/signin in a browser (create one with 'orgplane token create SEAT')",
             headers=CHALLENGE,
         )
     seat = seat_for_token(session, token)

@@ -2,8 +2,8 @@
 serve until SIGINT or SIGTERM.
 
 ``served_app`` is where the other surfaces join the API: the MCP server's streamable HTTP app
-at ``/mcp`` (``app.state.mount_mcp``) and the dashboard's router at ``/``
-(``app.state.include_dashboard``).
+at ``/mcp`` and the dashboard's router at ``/`` (``app.state.include_dashboard``), with
+``/signin`` so a browser can act as a seat (its token kept in a SameSite=Strict cookie).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 
 from orgplane.errors import UsageError
 from orgplane.surfaces.http.app import create_app
@@ -43,6 +43,7 @@ def served_app(
     app.state.include_dashboard(
         router(app.state.session_factory, reader=may_read, actor=acting_seat)
     )
+    app.include_router(signin_router())
     mcp = mcp_http_app(
         app.state.session_factory,
         app.state.seat_for_token,
@@ -52,6 +53,64 @@ def served_app(
     )
     mount_mcp(app, mcp)
     return app
+
+
+def signin_router() -> APIRouter:
+    """``/signin`` and ``/signout`` for a browser: a seat's token, checked, kept in an HttpOnly,
+    SameSite=Strict cookie, so the dashboard's pages and its acknowledge button act as that
+    seat as the API does with a bearer header."""
+    from html import escape
+
+    from fastapi.responses import HTMLResponse, RedirectResponse
+
+    from orgplane.surfaces.http.auth import COOKIE, seat_for_token
+    from orgplane.surfaces.http.deps import shared
+
+    signin = APIRouter()
+
+    def page(message: str = "", status: int = 200) -> HTMLResponse:
+        note = f"<p role='alert'>{escape(message)}</p>" if message else ""
+        return HTMLResponse(
+            "<!doctype html><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            "<title>orgplane: sign in</title><h1>Sign in</h1>"
+            f"{note}<form method='post' action='signin'>"
+            "<label>Token <input name='token' type='password' autocomplete='off' "
+            "required></label> <button>Sign in</button></form>"
+            "<p>Create one with <code>orgplane token create SEAT</code>.</p>",
+            status_code=status,
+        )
+
+    @signin.get("/signin", include_in_schema=False)
+    def signin_form() -> HTMLResponse:
+        return page()
+
+    @signin.post("/signin", include_in_schema=False, response_model=None)
+    async def signin_post(request: Request) -> HTMLResponse | RedirectResponse:
+        from urllib.parse import parse_qs
+
+        from starlette.concurrency import run_in_threadpool
+
+        body = await request.body()
+        if len(body) > 1024:
+            return page("A token is shorter than that.", 413)
+        token = (parse_qs(body.decode("utf-8", "replace")).get("token") or [""])[0].strip()
+        seat = (
+            await run_in_threadpool(seat_for_token, shared(request).get(), token) if token else None
+        )
+        if seat is None:
+            return page("That token is unknown, revoked or its seat retired.", 401)
+        answer = RedirectResponse("./", status_code=303)
+        answer.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        return answer
+
+    @signin.post("/signout", include_in_schema=False)
+    def signout() -> RedirectResponse:
+        answer = RedirectResponse("signin", status_code=303)
+        answer.delete_cookie(COOKIE)
+        return answer
+
+    return signin
 
 
 def bind(host: str, port: int) -> socket.socket:
