@@ -45,9 +45,9 @@ def test_seats_are_listed_in_file_order_with_what_each_works_with(session: Sessi
 
 def test_a_reported_failure_is_an_event_for_the_owner_seat(session: Session) -> None:
     done = report_failure(
-        session, "output", "nick-pipeline", "  wrote half a file  ", kind="corrupt", actor="nick"
+        session, "corrupt", "output", "nick-pipeline", "  wrote half a file  ", actor="nick"
     )
-    assert (done.seat, done.kind, done.message) == ("nick", "corrupt", "wrote half a file")
+    assert (done.seat_id, done.kind, done.message) == ("nick", "corrupt", "wrote half a file")
     with session.store().read() as conn:
         row = conn.execute(select(events).where(events.c.id == done.event_id)).mappings().one()
     assert row["visible"] is True
@@ -56,16 +56,17 @@ def test_a_reported_failure_is_an_event_for_the_owner_seat(session: Session) -> 
 
 
 def test_a_failure_is_reported_only_by_its_seat_and_with_a_message(session: Session) -> None:
-    with pytest.raises(PermissionDenied, match="belongs to seat pepper"):
-        report_failure(session, "process", "pepper-triage", "x", actor="nick")
+    err = "unhandled_error"
+    with pytest.raises(PermissionDenied, match="pepper"):
+        report_failure(session, err, "process", "pepper-triage", "x", actor="nick")
     with pytest.raises(PermissionDenied):
-        report_failure(session, "run", "pepper-triage:r1", "x", actor="ceo")
+        report_failure(session, err, "run", "pepper-triage:r1", "x", actor="ceo")
     with pytest.raises(NotFoundError, match="run list"):
-        report_failure(session, "run", "no:such", "x")
-    with pytest.raises(UsageError, match="1 to 2000"):
-        report_failure(session, "process", "pepper-triage", "   ")
+        report_failure(session, err, "run", "no:such", "x")
+    with pytest.raises(UsageError, match="empty"):
+        report_failure(session, err, "process", "pepper-triage", "   ")
     with pytest.raises(UsageError, match="cannot be reported"):
-        report_failure(session, "process", "pepper-triage", "x", kind="recovered")  # type: ignore[arg-type]
+        report_failure(session, "recovered", "process", "pepper-triage", "x")  # type: ignore[arg-type]
     with session.store().read() as conn:
         assert conn.execute(select(events)).all() == []
 
@@ -90,7 +91,7 @@ def test_the_publish_limit_is_the_producer_s_to_ask(session: Session) -> None:
 
 def test_the_store_figures_count_what_is_stored(session: Session, db_url: str) -> None:
     checkpoint(session, "pepper-triage:r1", "m1", "fetch", done=True)
-    report_failure(session, "run", "pepper-triage:r1", "Gmail is down", kind="crash")
+    report_failure(session, "crash", "run", "pepper-triage:r1", "Gmail is down")
     decide_pending(session)
     before = dump(db_url)
     with write_transactions() as begun:

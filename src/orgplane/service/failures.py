@@ -8,7 +8,7 @@ wrong in a way no content check catches, records a failure event here; the decis
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from orgplane.errors import NotFoundError, UsageError
 from orgplane.service.models import Result
@@ -77,6 +77,10 @@ def report_failure(
     from orgplane.service.permissions import require_reporter
     from orgplane.store.types import utcnow
 
+    if kind not in get_args(ReportedKind):  # surfaces check the type; a Python caller may not
+        raise UsageError(
+            f"kind {kind!r} cannot be reported; use one of: {', '.join(get_args(ReportedKind))}"
+        )
     text = message.strip()
     if not text:
         raise UsageError("the failure's message is empty; say what failed in a line")
