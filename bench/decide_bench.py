@@ -192,10 +192,12 @@ def start_daemon(org: Path, url: str) -> subprocess.Popen[str]:
     )
 
 
-def steady(store: Store, tag: str) -> int:
-    """Commit RATE events a second for STEADY_S seconds, one transaction each, on schedule."""
+def steady(store: Store, tag: str, pid: int, samples: list[float]) -> int:
+    """Commit RATE events a second for STEADY_S seconds, one transaction each, on schedule;
+    the daemon's memory (``pid``) is sampled every tenth of the way into ``samples``."""
     total = int(STEADY_S * RATE)
     start = time.perf_counter()
+    every = max(1, total // 10)
     for n in range(total):
         due = start + n / RATE
         wait = due - time.perf_counter()
@@ -203,6 +205,8 @@ def steady(store: Store, tag: str) -> int:
             time.sleep(wait)
         with store.write() as conn:
             record_event(conn, event(n, tag))
+        if n % every == every - 1:
+            samples.append(rss_mb(pid))
     return total
 
 
@@ -245,7 +249,8 @@ def measure(backend: str, url: str, org: Path) -> None:
         reference.start()
         rss_start = rss_mb(daemon.pid)
         since = utcnow()
-        total = steady(store, "steady")
+        samples: list[float] = []
+        total = steady(store, "steady", daemon.pid, samples)
         wait_decided(store, daemon)
         wait_sent(store)
         rss_steady = rss_mb(daemon.pid)
@@ -285,6 +290,10 @@ def measure(backend: str, url: str, org: Path) -> None:
     print(
         f"    daemon memory: {rss_start:.0f} MB at start, {rss_steady:.0f} MB after the steady "
         f"load, {rss_burst:.0f} MB after the burst"
+    )
+    print(
+        "    daemon memory every tenth of the steady load (MB): "
+        + " ".join(f"{m:.0f}" for m in samples)
     )
 
 
