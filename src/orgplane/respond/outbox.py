@@ -230,6 +230,39 @@ def claim_due(
     return rows
 
 
+def _attempt_rows(
+    row: dict[str, Any], results: Sequence[TargetResult], sender: str
+) -> list[dict[str, Any]]:
+    """The append-only ``notification_attempts`` rows of one attempt of ``row``."""
+    return [
+        {
+            "notification_id": row["id"],
+            "attempt": row["attempts"],
+            "target": r.target,
+            "service": r.service,
+            "status": r.status,
+            "detail": r.detail,
+            "duration_ms": r.duration_ms,
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "sender": sender,
+        }
+        for r in results
+    ]
+
+
+def _outcome(
+    row: dict[str, Any], results: Sequence[TargetResult], policy: RetryPolicy, error: str | None
+) -> tuple[str, str]:
+    """Where an attempt leaves ``row``: ``sent``, ``retrying`` or ``failed`` (after the policy's
+    last attempt), and the problem to keep ('' when sent)."""
+    failed = [r for r in results if r.status != "success"]
+    problem = error or "; ".join(f"{r.target}: {r.status} ({r.detail or '-'})" for r in failed)
+    if not problem:
+        return "sent", ""
+    return ("failed" if row["attempts"] >= policy.max_attempts else "retrying"), problem
+
+
 def record(
     conn: Connection,
     row: dict[str, Any],
@@ -244,36 +277,13 @@ def record(
     its new status. ``error`` fails the attempt without a target (nobody to send to). A row
     whose claim another sender took over keeps its status: only the results are added."""
     if results:
-        conn.execute(
-            insert(notification_attempts),
-            [
-                {
-                    "notification_id": row["id"],
-                    "attempt": row["attempts"],
-                    "target": r.target,
-                    "service": r.service,
-                    "status": r.status,
-                    "detail": r.detail,
-                    "duration_ms": r.duration_ms,
-                    "started_at": r.started_at,
-                    "finished_at": r.finished_at,
-                    "sender": sender,
-                }
-                for r in results
-            ],
-        )
-    failed = [r for r in results if r.status != "success"]
-    problem = error or "; ".join(f"{r.target}: {r.status} ({r.detail or '-'})" for r in failed)
-    if not problem:
-        values: dict[str, Any] = {"status": "sent", "sent_at": now, "last_error": None}
-    elif row["attempts"] >= policy.max_attempts:
-        values = {"status": "failed", "last_error": problem}
-    else:
-        values = {
-            "status": "retrying",
-            "next_attempt_at": now + policy.backoff(int(row["attempts"])),
-            "last_error": problem,
-        }
+        conn.execute(insert(notification_attempts), _attempt_rows(row, results, sender))
+    status, problem = _outcome(row, results, policy, error)
+    values: dict[str, Any] = {"status": status, "last_error": problem or None}
+    if status == "sent":
+        values["sent_at"] = now
+    elif status == "retrying":
+        values["next_attempt_at"] = now + policy.backoff(int(row["attempts"]))
     changed = conn.execute(
         update(notifications)
         .where(notifications.c.id == row["id"])
@@ -296,37 +306,12 @@ def record_many(
     every row moved on), in the caller's transaction: a statement a row capped a sender at a
     few dozen messages a second. Returns each row's new status as intended; a row whose claim
     another sender took over meanwhile keeps its status, as with :func:`record`."""
-    attempts = [
-        {
-            "notification_id": row["id"],
-            "attempt": row["attempts"],
-            "target": r.target,
-            "service": r.service,
-            "status": r.status,
-            "detail": r.detail,
-            "duration_ms": r.duration_ms,
-            "started_at": r.started_at,
-            "finished_at": r.finished_at,
-            "sender": sender,
-        }
-        for row, results in finished
-        for r in results
-    ]
+    attempts = [a for row, results in finished for a in _attempt_rows(row, results, sender)]
     if attempts:
         conn.execute(insert(notification_attempts), attempts)
     moves, statuses = [], []
     for row, results in finished:
-        failed = [r for r in results if r.status != "success"]
-        problem = "; ".join(f"{r.target}: {r.status} ({r.detail or '-'})" for r in failed)
-        if not results:
-            problem = problem or "no target was tried"
-        status = (
-            "sent"
-            if not problem
-            else "failed"
-            if row["attempts"] >= policy.max_attempts
-            else "retrying"
-        )
+        status, problem = _outcome(row, results, policy, None if results else "no target was tried")
         moves.append(
             {
                 "row_id": row["id"],
