@@ -8,6 +8,7 @@ from orgplane.store.tables.base import metadata
 from orgplane.store.tables.decisions import decision_events, decisions
 from orgplane.store.tables.events import events
 from orgplane.store.tables.gate import gate_answers, last_good_files
+from orgplane.store.tables.hearings import hearings
 from orgplane.store.tables.notifications import notification_attempts, notifications
 from orgplane.store.tables.org import (
     metrics,
@@ -29,6 +30,7 @@ __all__ = [
     "decisions",
     "events",
     "gate_answers",
+    "hearings",
     "last_good_files",
     "metadata",
     "metrics",
