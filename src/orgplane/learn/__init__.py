@@ -1,0 +1,1 @@
+"""Learning from failures: incident records, the weekly audit, retirement hearings, drills."""
