@@ -51,6 +51,8 @@ def test_json_output_validates(command: str, walk: dict[str, str]) -> None:  # n
     if command in ("decision show", "decision ack"):  # a decision to show: the missing outputs'
         orgplane("--org", walk["org"], "check")
         orgplane("--org", walk["org"], "decide", "--once")
+    if command in ("hearing decide", "hearing show"):  # a hearing to decide and show
+        orgplane("--org", walk["org"], "hearing", "open", "amanda")
     if command == "token revoke":  # a token to revoke
         made = orgplane("--org", walk["org"], "token", "create", "nick", "--json")
         args = ["token", "revoke", json.loads(made.stdout)["prefix"]]

@@ -41,6 +41,10 @@ JSON_RESULTS: dict[str, str] = {
     "token create": "tokens:TokenCreated",
     "token list": "tokens:TokenList",
     "token revoke": "tokens:TokenView",
+    "seats health": "hearings:SeatsHealth",
+    "hearing open": "hearings:HearingView",
+    "hearing decide": "hearings:HearingDecision",
+    "hearing show": "hearings:HearingView",
 }
 
 
