@@ -1,1 +1,2 @@
-"""Learning from failures: incident records, the weekly audit, retirement hearings, drills."""
+"""Learning from failures: incidents and their timeline, learnings that change org.yaml, the
+weekly audit, retirement hearings and drills."""

@@ -9,6 +9,7 @@ from orgplane.store.tables.decisions import decision_events, decisions
 from orgplane.store.tables.events import events
 from orgplane.store.tables.gate import gate_answers, last_good_files
 from orgplane.store.tables.hearings import hearings
+from orgplane.store.tables.incidents import follow_ups, incident_steps, incidents
 from orgplane.store.tables.notifications import notification_attempts, notifications
 from orgplane.store.tables.org import (
     metrics,
@@ -29,8 +30,11 @@ __all__ = [
     "decision_events",
     "decisions",
     "events",
+    "follow_ups",
     "gate_answers",
     "hearings",
+    "incident_steps",
+    "incidents",
     "last_good_files",
     "metadata",
     "metrics",
