@@ -222,6 +222,8 @@ def decide_hearing(
     seat; each is named with the ``--give`` or the step that settles it."""
     import difflib
 
+    from sqlalchemy import update
+
     from orgplane.errors import UsageError
     from orgplane.learn.hearings import (
         parse_gives,
@@ -233,6 +235,7 @@ def decide_hearing(
     from orgplane.org.lookup import find_declared
     from orgplane.service.permissions import require_person
     from orgplane.store.sync import ensure_synced_file
+    from orgplane.store.tables import org_syncs
     from orgplane.store.types import utcnow
 
     if retire == keep:
@@ -295,6 +298,12 @@ def decide_hearing(
     }
     with store.write() as conn:
         _close(conn, hearing_id, verdict, why, at, actor, sync_id)
+        if sync_id is not None:  # why the org changed, for the audit's account of the week
+            conn.execute(
+                update(org_syncs)
+                .where(org_syncs.c.id == sync_id)
+                .values(cause=f"hearing {hearing_id}: retired seat {seat_id}", actor=actor)
+            )
         view = _hearing(conn, hearing_id)
     return HearingDecision(
         hearing=view, outcome="retire", gives=plan.gives, diff=diff, sync_id=sync_id
@@ -384,13 +393,13 @@ def _hearing(conn: Connection, hearing_id: int) -> HearingView:
 
 
 def _stored_references(conn: Connection, org: Org, seat_id: str) -> list[Reference]:
-    """What the store still holds that needs the seat: its open decisions and runs of its
-    processes in progress (and open incidents once the incidents table exists)."""
+    """What the store still holds that needs the seat: its open decisions, its incidents not
+    closed, and runs of its processes in progress."""
     from sqlalchemy import or_, select
 
     from orgplane.learn.hearings import Reference
     from orgplane.runs.statements import RunState
-    from orgplane.store.tables import decisions, runs
+    from orgplane.store.tables import decisions, incidents, runs
 
     found: list[Reference] = []
     for row in conn.execute(
@@ -406,6 +415,21 @@ def _stored_references(conn: Connection, org: Org, seat_id: str) -> list[Referen
                 fix=f"it closes when its subject recovers; see orgplane decision show {row.id}",
             )
         )
+    for incident in conn.execute(
+        select(incidents.c.id, incidents.c.kind, incidents.c.subject_kind, incidents.c.subject_id)
+        .where(incidents.c.seat_id == seat_id, incidents.c.status != "closed")
+        .order_by(incidents.c.id)
+    ):
+        found.append(
+            Reference(
+                "incident",
+                None,
+                f"open incident {incident.id} ({incident.kind} of {incident.subject_kind} "
+                f"{incident.subject_id})",
+                fix=f"close it with its learning: orgplane incident close {incident.id} "
+                "--learning TEXT",
+            )
+        )
     own = [p.id for p in org.processes.values() if p.seat == seat_id]
     for run in conn.execute(
         select(runs.c.id, runs.c.process_id)
@@ -419,7 +443,7 @@ def _stored_references(conn: Connection, org: Org, seat_id: str) -> list[Referen
             Reference(
                 "run",
                 None,
-                f"run {run.id} of {run.process_id} is in progress",
+                f"run {run.id} is in progress",
                 fix=f"let it finish, or see orgplane run status {run.id}",
             )
         )
