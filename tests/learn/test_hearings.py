@@ -30,6 +30,7 @@ from orgplane.service.session import Session
 from orgplane.store.engine import Store
 from orgplane.store.tables import hearings, org_changes, org_syncs, run_records, runs
 from orgplane.store.types import utcnow
+from tests.history import add_run
 
 
 def complete_gives(org: Org, seat_id: str) -> list[str]:
@@ -368,7 +369,17 @@ def test_a_retired_seats_processes_stop_raising_its_failures(agency: Path, db_ur
             )
             for g in gives
         ]
-        decide_hearing(session, "nick", retire=True, keep=False, gives=gives)
+        held = add_run(
+            session.store(), "nick-prospecting", "nick", "held", utcnow(), ["held"], status="held"
+        )
+        done = add_run(session.store(), "nick-prospecting", "nick", "done", utcnow(), ["done"])
+        decided = decide_hearing(session, "nick", retire=True, keep=False, gives=gives)
+        # Its unfinished run went with the process; the finished one keeps its history.
+        assert decided.hearing.verdict is not None
+        assert decided.hearing.verdict["runs_moved"] == {"radar": [held]}
+        with session.store().read() as conn:
+            stored = dict(conn.execute(select(runs.c.id, runs.c.seat_id)).all())
+        assert stored == {held: "radar", done: "nick"}
         # A run stored under Nick before he retired, whose worker then died: a stall of the
         # process Radar runs now, told as Radar's, never as the retired seat's.
         long_ago = utcnow() - timedelta(hours=2)

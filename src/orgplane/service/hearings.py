@@ -19,7 +19,7 @@ from orgplane.service.session import Session
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from orgplane.learn.hearings import Reference
+    from orgplane.learn.hearings import Plan, Reference
     from orgplane.org.models import Org
     from orgplane.watch.emptiness import SeatVitality
 
@@ -297,6 +297,7 @@ def decide_hearing(
         "diff": diff,
     }
     with store.write() as conn:
+        verdict["runs_moved"] = _move_unfinished_runs(conn, plan)
         _close(conn, hearing_id, verdict, why, at, actor, sync_id)
         if sync_id is not None:  # why the org changed, for the audit's account of the week
             conn.execute(
@@ -332,6 +333,33 @@ def show_hearing(session: Session, seat_id: str) -> HearingView:
                 name=seat_id,
             )
         return _hearing(conn, int(hearing_id))
+
+
+def _move_unfinished_runs(conn: Connection, plan: Plan) -> dict[str, list[str]]:
+    """Runs of a given-away process not finished yet (failed, held, stopped) go with it: their
+    stored seat becomes the new one, so a checkpoint by hand, a stall or a recovery of them is
+    the new seat's failure, not the retired seat's. Finished runs keep their history."""
+    from sqlalchemy import select, update
+
+    from orgplane.runs.statements import RunState
+    from orgplane.store.tables import runs
+
+    moved: dict[str, list[str]] = {}
+    for reference in plan.references:
+        if reference.kind != "process" or reference.key is None:
+            continue
+        taker = plan.gives[reference.key]
+        process_id = reference.key.split(":", 1)[1]
+        which = (
+            runs.c.process_id == process_id,
+            runs.c.seat_id == plan.seat,
+            runs.c.status != RunState.FINISHED.value,
+        )
+        ids = sorted(str(i) for i in conn.execute(select(runs.c.id).where(*which)).scalars())
+        if ids:
+            conn.execute(update(runs).where(*which).values(seat_id=taker))
+            moved[taker] = moved.get(taker, []) + ids
+    return moved
 
 
 def _open_hearing_id(conn: Connection, seat_id: str) -> int | None:

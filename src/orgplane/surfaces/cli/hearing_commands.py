@@ -127,7 +127,11 @@ def decide(
     if done.outcome == "keep":
         out.print(f"seat {esc(seat)} kept (hearing {done.hearing.id}): {esc(reason or '')}")
         return
-    out.print(esc(done.diff), end="", soft_wrap=True)
+    import sys
+
+    # The diff is org.yaml's own text: written as it is, never read as markup or emoji codes.
+    sys.stdout.write(done.diff)
+    sys.stdout.flush()
     moved = ", ".join(f"{k} -> {v}" for k, v in done.gives.items())
     out.print(
         f"seat {esc(seat)} retired (hearing {done.hearing.id}); {esc(moved or 'nothing to move')}"
