@@ -427,3 +427,26 @@ def test_a_give_twice_to_two_seats_is_refused() -> None:
     assert parse_gives(["a=b", "a=b"]) == {"a": "b"}
     with pytest.raises(UsageError, match="given twice"):
         parse_gives(["a=b", "a=c"])
+
+
+def test_a_retirement_whose_verdict_was_lost_is_closed_from_the_file(
+    agency: Path, db_url: str
+) -> None:
+    """The edit is written before the verdict is stored: a process killed between the two
+    leaves org.yaml retiring the seat and its hearing open; deciding again closes it as such."""
+    from orgplane.learn.hearings import plan_retirement, retire_in_document
+
+    with Session.open(agency, db_url) as session:
+        opened = open_hearing(session, "amanda")
+        plan = plan_retirement(session.org(), "amanda", {"inbound-calls": "erica"}, [])
+        edit_org_file(
+            agency, lambda doc: retire_in_document(doc, plan, utcnow().date(), "calls moved")
+        )
+        session.forget_org()
+        with pytest.raises(UsageError, match="is retired in"):
+            decide_hearing(session, "amanda", retire=False, keep=True, reason="no")
+        done = decide_hearing(session, "amanda", retire=True, keep=False)
+        assert done.hearing.id == opened.id and done.hearing.status == "decided"
+        assert done.hearing.verdict is not None
+        assert done.hearing.verdict["found_in_org_file"] is True
+        assert done.hearing.verdict["redistributed"] == {"inbound-calls": "erica"}

@@ -254,6 +254,11 @@ def decide_hearing(
         )
     given = parse_gives(gives or [])
     if keep:
+        if org.seats[seat_id].status == "retired":
+            raise UsageError(
+                f"seat {seat_id} is retired in {session.org_path}; close its hearing with "
+                + session.command("hearing", "decide", seat_id, "--retire")
+            )
         if given:
             raise UsageError("--give is for --retire; --keep changes nothing in org.yaml")
         if not reason or not reason.strip():
@@ -264,6 +269,23 @@ def decide_hearing(
             view = _hearing(conn, hearing_id)
         return HearingDecision(hearing=view, outcome="keep", gives={}, diff="", sync_id=None)
 
+    seat = org.seats[seat_id]
+    if seat.status == "retired" and seat.retired is not None:
+        # The edit was written but the verdict was not (the process died between the two):
+        # the file is the truth, so the hearing is closed with the retirement it holds.
+        found: dict[str, Any] = {
+            "outcome": "retire",
+            "reason": seat.retired.reason,
+            "gives": {},
+            "redistributed": dict(seat.retired.redistributed),
+            "retired_on": seat.retired.on.isoformat(),
+            "diff": "",
+            "found_in_org_file": True,
+        }
+        with store.write() as conn:
+            _close(conn, hearing_id, found, seat.retired.reason or "", at, actor, None)
+            view = _hearing(conn, hearing_id)
+        return HearingDecision(hearing=view, outcome="retire", gives={}, diff="", sync_id=None)
     with store.read() as conn:
         stored = _stored_references(conn, org, seat_id)
     plan = plan_retirement(org, seat_id, given, stored)
