@@ -134,3 +134,43 @@ def test_health_writes_nothing(agency: Path, db_url: str) -> None:
         before = dump(db_url)
         seats_health(session)
         assert dump(db_url) == before
+
+
+def test_no_run_for_days_and_a_frozen_file(agency: Path, db_url: str) -> None:
+    from sqlalchemy import insert, update
+
+    from orgplane.store.tables import processes, watch_states
+
+    now = utcnow()
+    with Session.open(agency, db_url) as session:
+        store = session.store()
+        with store.write() as conn:
+            # Declared a month ago, last run ten days ago: nothing has come for the seat since.
+            conn.execute(
+                update(processes)
+                .where(processes.c.id == "tally-push")
+                .values(first_declared_at=now - timedelta(days=30))
+            )
+            # Nick's state file: its timestamp moves, its content has not changed in ten days.
+            conn.execute(
+                insert(watch_states).values(
+                    subject_kind="output",
+                    subject_id="nick-pipeline",
+                    status="frozen",
+                    reason="the content has not changed over 9 updates",
+                    since=now - timedelta(days=10),
+                    same_content=9,
+                    checked_at=now,
+                    details={},
+                )
+            )
+        add_run(store, "tally-push", "tally", "old", now - timedelta(days=10), ["done"])
+        seats = _seats(session)
+        (no_runs,) = seats["tally"].empty
+        assert no_runs.kind == "no_runs" and "no run of tally-push for 7d" in no_runs.message
+        (frozen,) = seats["nick"].empty
+        assert frozen.kind == "unchanged_output" and frozen.subject_id == "nick-pipeline"
+        assert "9 updates" in frozen.message
+        # A run today: Tally has work again.
+        add_run(store, "tally-push", "tally", "new", now - timedelta(hours=1), ["done"])
+        assert _seats(session)["tally"].status == "ok"
