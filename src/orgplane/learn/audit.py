@@ -14,7 +14,9 @@ What "in the window" means, figure by figure (every bound is ``since <= t < unti
   (``statistics.median``) and the worst, in seconds.
 - **repeats**: incidents of the window that failed more than once (events counted over the
   incident's whole life, drills left out) or that were ever reopened.
-- **learnings applied**: incidents *closed* in the window (``closed_at``), with their change.
+- **learnings applied**: incidents whose last close (``closed_at``) is in the window, with
+  their learning and change. An incident closed twice in the week shows its last learning; the
+  first one is among the learnings that did not hold (its reopening).
 - **learnings that did not hold**: each reopening (a ``reopened`` step of the timeline) stored in
   the window, with the learning it proved wrong.
 - **follow-ups overdue**: not done by the end of the window and due before it, whenever made.
