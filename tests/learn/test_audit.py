@@ -29,6 +29,7 @@ from orgplane.learn.incidents import file_decided
 from orgplane.org.edit import edit_org_file
 from orgplane.respond import decisions as engine
 from orgplane.respond.events import FailureEvent, record_event
+from orgplane.service.decisions import decide_pending
 from orgplane.service.session import Session
 from orgplane.store.tables import events, follow_ups, incidents, org_syncs
 from orgplane.store.types import utcnow
@@ -569,3 +570,41 @@ def test_an_empty_week_has_no_figures(session: Session) -> None:
         ("decide", 0, None),
         ("recover", 0, None),
     ]
+
+
+def test_the_window_includes_its_start_excludes_its_end_and_never_counts_a_drill(
+    agency: Path, db_url: str
+) -> None:
+    since = datetime(2026, 11, 23, tzinfo=UTC)
+    until = since + timedelta(days=7)
+    with Session.open(agency, db_url) as session:
+        with session.store().write() as conn:
+            for at, subject, drill in (
+                (since, "dash-analysis", False),  # the first instant: in
+                (since + timedelta(hours=1), "dash-analysis", True),  # a drill joining it: out
+                (until, "nick-pipeline", False),  # the end: out
+                (since + timedelta(days=2), "tally-kpis", True),  # a drill's own: out
+            ):
+                record_event(
+                    conn,
+                    FailureEvent(
+                        kind="stale",
+                        occurred_at=at,
+                        subject_kind="output",
+                        subject_id=subject,
+                        message=f"{subject} stale",
+                        details={"drill": True} if drill else {},
+                    ),
+                )
+        decide_pending(session)
+        with session.store().read() as conn:
+            audit = weekly_audit(conn, session.org(), since=since, until=until)
+    [incident] = audit.incidents
+    assert (incident.subject_id, incident.events, incident.events_in_window) == (
+        "dash-analysis",
+        1,
+        1,
+    )
+    assert audit.counts.events == 1 and audit.repeats == []
+    # the drill's own decision (tally-kpis, 18h) is past its deadline but never listed
+    assert {d.subject_id for d in audit.decisions_late} == {"dash-analysis"}
