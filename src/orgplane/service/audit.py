@@ -65,10 +65,11 @@ def weekly_audit(
     since: str | datetime | None = None,
     now: datetime | None = None,
     actor: str | None = None,
+    flag: str = "--since",
 ) -> WeeklyAudit:
     """The audit of seven days: from ``since`` (text as :func:`parse_since` reads it, or a
-    time), else the seven days before ``now``. UsageError when the window starts in the
-    future. Read-only: it writes nothing to the store. Any seat may read it (``actor``)."""
+    time), else the seven days before ``now``. UsageError naming ``flag`` (how the caller's
+    surface spells it) when it is not a time or starts in the future. Read-only: it writes nothing to the store. Any seat may read it (``actor``)."""
     from orgplane.learn.audit import weekly_audit as compute
     from orgplane.store.types import utcnow
 
@@ -78,14 +79,14 @@ def weekly_audit(
     if since is None:
         start = at - WEEK
     elif isinstance(since, str):
-        start = parse_since(since, org.timezone)
+        start = parse_since(since, org.timezone, flag=flag)
     else:
         if since.tzinfo is None:
-            raise UsageError(f"--since {since.isoformat()} has no offset; {_FIX}")
+            raise UsageError(f"{flag} {since.isoformat()} has no offset; {_FIX}")
         start = since.astimezone(UTC)
     if start > at:
         raise UsageError(
-            f"--since {start.date().isoformat()} is in the future; give a day up to today"
+            f"{flag} {start.date().isoformat()} is in the future; give a day up to today"
         )
     with session.store().read() as conn:
         audit = compute(conn, org, since=start, until=start + WEEK)
