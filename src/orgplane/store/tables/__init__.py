@@ -6,6 +6,7 @@ them on SQLite and PostgreSQL.
 
 from orgplane.store.tables.base import metadata
 from orgplane.store.tables.decisions import decision_events, decisions
+from orgplane.store.tables.drills import drills
 from orgplane.store.tables.events import events
 from orgplane.store.tables.gate import gate_answers, last_good_files
 from orgplane.store.tables.notifications import notification_attempts, notifications
@@ -27,6 +28,7 @@ __all__ = [
     "api_tokens",
     "decision_events",
     "decisions",
+    "drills",
     "events",
     "gate_answers",
     "last_good_files",
