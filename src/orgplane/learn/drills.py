@@ -131,20 +131,30 @@ class Step:
     gaps: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     passed: bool = False
+    failures: list[str] = field(default_factory=list)
+    """Why the step failed, one line each (empty when it passed)."""
     event: dict[str, Any] | None = field(default=None, repr=False)
     """The failure event the drill caused in its scratch store (not part of the score)."""
 
     def settle(self) -> Step:
         """Set ``passed``: steady before and after, detected, decided as declared, whoever
         must be told reachable, and no gap."""
-        self.passed = (
-            self.steady_before
-            and self.detected
-            and self.decision_matches
-            and self.reachable is not False
-            and not self.gaps
-            and self.steady_after
-        )
+        checks = [
+            (
+                self.steady_before,
+                f"the steady state did not hold before: {self.steady_before_note}",
+            ),
+            (self.detected, f"not detected ({self.detected_by or 'nothing looked'})"),
+            (
+                self.decision_matches or self.expected_tier is None,
+                f"decided {self.chosen_tier}/{self.chosen_action}, the org declares "
+                f"{self.expected_tier}/{self.expected_action}",
+            ),
+            (self.reachable is not False, f"{self.told} cannot be reached: no usable target"),
+            (self.steady_after, f"the steady state did not come back: {self.steady_after_note}"),
+        ]
+        self.failures = [*self.gaps, *(why for ok, why in checks if not ok)]
+        self.passed = not self.failures
         return self
 
     def as_dict(self) -> dict[str, Any]:
