@@ -1,1 +1,2 @@
-"""Learning from failures: drills (scenarios run through the real detection and decision code)."""
+"""Learning from failures: incidents and their timeline, learnings that change org.yaml, the
+weekly audit, retirement hearings and drills."""

@@ -217,6 +217,7 @@ class Responder:
     def decide(self, session: Session) -> list[Outcome]:
         """Decide every pending event, a batch a transaction, logging each decision."""
         from orgplane.respond import decisions as engine
+        from orgplane.service.decisions import decide_batch
         from orgplane.service.notifications import ack_command
 
         org, store = session.org(), session.store()
@@ -225,7 +226,7 @@ class Responder:
         try:
             while not self.stopping.is_set():
                 with store.write() as conn:
-                    batch = engine.decide_pending(conn, org, command=ack)
+                    batch = decide_batch(conn, org, command=ack)
                 if not batch:
                     break
                 outcomes.extend(batch)

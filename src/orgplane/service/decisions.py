@@ -8,7 +8,7 @@ MCP server) only render them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from orgplane.service.models import Result
 from orgplane.service.notifications import (
@@ -20,6 +20,13 @@ from orgplane.service.notifications import (
     list_notifications,
 )
 from orgplane.service.session import Session
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from orgplane.org.models import Org
+    from orgplane.respond.decisions import Outcome
+    from orgplane.respond.followups import AckCommand
 
 DecisionState = Literal["live", "acknowledged", "closed"]
 
@@ -103,6 +110,20 @@ def _view(
     )
 
 
+def decide_batch(
+    conn: Connection, org: Org, *, limit: int | None = None, command: AckCommand
+) -> list[Outcome]:
+    """Decide one batch of pending events and file them into incidents, in the caller's
+    transaction: every decider goes through here, so no event is decided without its incident
+    (the decision engine knows nothing of incidents; learning comes after deciding)."""
+    from orgplane.learn.incidents import file_decided
+    from orgplane.respond import decisions as engine
+
+    batch = engine.decide_pending(conn, org, limit=limit or engine.BATCH, command=command)
+    file_decided(conn, [o.event_id for o in batch])
+    return batch
+
+
 def decide_pending(session: Session, *, limit: int = 10_000) -> Decided:
     """Decide every pending event (up to ``limit``), each exactly once whatever other deciders
     run on the store; the decisions touched are returned, newest last."""
@@ -113,7 +134,7 @@ def decide_pending(session: Session, *, limit: int = 10_000) -> Decided:
     outcomes: list[engine.Outcome] = []
     while len(outcomes) < limit:
         with store.write() as conn:
-            batch = engine.decide_pending(
+            batch = decide_batch(
                 conn,
                 org,
                 limit=min(engine.BATCH, limit - len(outcomes)),

@@ -9,6 +9,7 @@ from orgplane.store.tables.decisions import decision_events, decisions
 from orgplane.store.tables.drills import drills
 from orgplane.store.tables.events import events
 from orgplane.store.tables.gate import gate_answers, last_good_files
+from orgplane.store.tables.incidents import follow_ups, incident_steps, incidents
 from orgplane.store.tables.notifications import notification_attempts, notifications
 from orgplane.store.tables.org import (
     metrics,
@@ -30,7 +31,10 @@ __all__ = [
     "decisions",
     "drills",
     "events",
+    "follow_ups",
     "gate_answers",
+    "incident_steps",
+    "incidents",
     "last_good_files",
     "metadata",
     "metrics",

@@ -69,6 +69,11 @@ org_syncs = Table(
     Column("source", Text),
     Column("org_name", Text, nullable=False),
     Column("changes", Integer, nullable=False),
+    # Why the org changed when orgplane itself edited the file: a learning closing an incident,
+    # a hearing's verdict. NULL for an edit made by hand.
+    Column("cause", Text),
+    Column("incident_id", Integer),
+    Column("actor", String(100)),
 )
 
 org_changes = Table(

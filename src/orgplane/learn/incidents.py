@@ -1,0 +1,414 @@
+"""Incidents: decided failure events grouped by signature (seat, subject, kind), with a timeline.
+
+Events are filed in the transaction that decides them (:func:`file_decided`), so an event is
+never decided without belonging to an incident. Per signature there is at most one open
+incident; a further event of that signature joins it (a repeat), and a recovery of its subject
+marks it recovered, which does not close it: only a learning closes an incident (the close
+gate, :mod:`orgplane.learn.learnings`). An event whose signature belongs to a *closed*
+incident reopens that incident and marks its learning as not having held.
+
+A batch costs a few statements per signature, not per event: one select of the incidents the
+batch's signatures already have, one insert of the new ones, one update per touched incident,
+one update linking its events, and one insert of the timeline steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+
+from orgplane.errors import NotFoundError
+from orgplane.store.tables import decision_events, decisions, events, incident_steps, incidents
+from orgplane.store.types import utcnow
+
+__all__ = [
+    "Filed",
+    "file_decided",
+    "get_incident",
+    "incident_times",
+    "list_incidents",
+    "open_incident_of_run",
+    "record_step",
+    "signature_of",
+    "steps_of",
+]
+
+STEPS = (
+    "detected",
+    "decided",
+    "repeated",
+    "acknowledged",
+    "recovered",
+    "reopened",
+    "resumed",
+    "forced",
+    "closed",
+)
+"""Timeline steps, in the order they usually happen. ``repeated`` is written only when an event
+comes back after its incident recovered (a repeat while still failing is only counted)."""
+
+
+@dataclass(frozen=True)
+class Filed:
+    """What filing one batch did to one incident: ``opened``, ``joined`` or ``reopened``
+    (``recovered`` for a recovery that touched it)."""
+
+    incident_id: int
+    effect: str
+    event_ids: tuple[int, ...]
+
+
+def signature_of(seat_id: str | None, subject_kind: str, subject_id: str, kind: str) -> str:
+    """The key events of one incident share: the failing seat, the subject and the kind."""
+    return f"{seat_id or '-'}|{subject_kind}:{subject_id}|{kind}"
+
+
+_BATCH_EVENTS = (
+    select(
+        events.c.id,
+        events.c.kind,
+        events.c.occurred_at,
+        events.c.recorded_at,
+        events.c.seat_id.label("event_seat"),
+        events.c.subject_kind,
+        events.c.subject_id,
+        events.c.run_id,
+        events.c.message,
+        decision_events.c.decided_at,
+        decisions.c.id.label("decision_id"),
+        decisions.c.seat_id.label("decision_seat"),
+        decisions.c.tier,
+        decisions.c.action,
+        decisions.c.notify,
+        decisions.c.rule,
+    )
+    .select_from(
+        events.join(decision_events, decision_events.c.event_id == events.c.id).outerjoin(
+            decisions, decisions.c.id == decision_events.c.decision_id
+        )
+    )
+    .where(events.c.id.in_(bindparam("ids", expanding=True)))
+    .where(events.c.incident_id.is_(None))
+    .order_by(events.c.id)
+)
+
+
+def file_decided(
+    conn: Connection, event_ids: Sequence[int], *, now: datetime | None = None
+) -> list[Filed]:
+    """File the decided events ``event_ids`` into incidents, inside the caller's transaction
+    (call it in the transaction that decided them). An event already filed is left alone, so
+    filing twice is a no-op. Returns what happened to each incident touched, in event order."""
+    if not event_ids:
+        return []
+    at = now or utcnow()
+    rows = [dict(r._mapping) for r in conn.execute(_BATCH_EVENTS, {"ids": list(event_ids)})]
+    filed: list[Filed] = []
+    failures: list[dict[str, Any]] = []
+    for row in rows:
+        if row["kind"] != "recovered":
+            failures.append(row)
+            continue
+        # A recovery applies to what was filed before it: file the failures before it first.
+        filed += _file_failures(conn, failures, at)
+        failures = []
+        filed += _recover(conn, row, at)
+    filed += _file_failures(conn, failures, at)
+    return filed
+
+
+def _seat(row: dict[str, Any]) -> str | None:
+    seat: str | None = row["decision_seat"] or row["event_seat"]
+    return seat
+
+
+def _file_failures(conn: Connection, rows: list[dict[str, Any]], at: datetime) -> list[Filed]:
+    if not rows:
+        return []
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        key = signature_of(_seat(row), row["subject_kind"], row["subject_id"], row["kind"])
+        groups.setdefault(key, []).append(row)
+    found = conn.execute(
+        select(incidents)
+        .where(incidents.c.signature.in_(list(groups)))
+        .order_by(incidents.c.id.desc())
+    ).all()
+    latest: dict[str, dict[str, Any]] = {}
+    for incident in found:  # newest first: the open one if any, else the last closed
+        current = latest.get(incident.signature)
+        if current is None or (current["status"] != "open" and incident.status == "open"):
+            latest[incident.signature] = dict(incident._mapping)
+    steps: list[dict[str, Any]] = []
+    filed: list[Filed] = []
+    for key, group in groups.items():
+        existing = latest.get(key)
+        ids = tuple(r["id"] for r in group)
+        if existing is None:
+            incident_id = _open(conn, key, group, at, steps)
+            effect = "opened"
+        elif existing["status"] == "open":
+            incident_id = existing["id"]
+            _join(conn, existing, group, at, steps)
+            effect = "joined"
+        else:
+            incident_id = existing["id"]
+            _reopen(conn, existing, group, at, steps)
+            effect = "reopened"
+        conn.execute(update(events).where(events.c.id.in_(ids)).values(incident_id=incident_id))
+        filed.append(Filed(incident_id, effect, ids))
+    if steps:
+        conn.execute(insert(incident_steps), steps)
+    return filed
+
+
+def _decided_step(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "step": "decided",
+        "at": row["decided_at"],
+        "actor": None,
+        "event_id": row["id"],
+        "decision_id": row["decision_id"],
+        "detail": {
+            "tier": row["tier"],
+            "action": row["action"],
+            "notify": row["notify"],
+            "rule": row["rule"],
+        },
+    }
+
+
+def _detected_step(row: dict[str, Any], step: str = "detected") -> dict[str, Any]:
+    return {
+        "step": step,
+        "at": row["recorded_at"],
+        "actor": None,
+        "event_id": row["id"],
+        "decision_id": None,
+        "detail": {"occurred_at": row["occurred_at"].isoformat(), "message": row["message"]},
+    }
+
+
+def _open(
+    conn: Connection,
+    key: str,
+    group: list[dict[str, Any]],
+    at: datetime,
+    steps: list[dict[str, Any]],
+) -> int:
+    first, last = group[0], group[-1]
+    incident_id = int(
+        conn.execute(
+            insert(incidents).values(
+                signature=key,
+                open_signature=key,
+                status="open",
+                kind=first["kind"],
+                subject_kind=first["subject_kind"],
+                subject_id=first["subject_id"],
+                seat_id=_seat(first),
+                run_id=first["run_id"],
+                tier=first["tier"],
+                action=first["action"],
+                notify=first["notify"],
+                first_event_id=first["id"],
+                last_event_id=last["id"],
+                events=len(group),
+                occurred_at=first["occurred_at"],
+                detected_at=first["recorded_at"],
+                decided_at=first["decided_at"],
+                updated_at=at,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    )
+    steps += [
+        {**_detected_step(first), "incident_id": incident_id},
+        {**_decided_step(first), "incident_id": incident_id},
+    ]
+    return incident_id
+
+
+def _join(
+    conn: Connection,
+    incident: dict[str, Any],
+    group: list[dict[str, Any]],
+    at: datetime,
+    steps: list[dict[str, Any]],
+) -> None:
+    values: dict[str, Any] = {
+        "events": incidents.c.events + len(group),
+        "last_event_id": group[-1]["id"],
+        "updated_at": at,
+    }
+    if incident["recovered_at"] is not None:
+        # It came back after recovering: the incident is failing again.
+        values["recovered_at"] = None
+        steps.append({**_detected_step(group[0], "repeated"), "incident_id": incident["id"]})
+    if incident["run_id"] is None and group[0]["run_id"] is not None:
+        values["run_id"] = group[0]["run_id"]
+    conn.execute(update(incidents).where(incidents.c.id == incident["id"]).values(**values))
+
+
+def _reopen(
+    conn: Connection,
+    incident: dict[str, Any],
+    group: list[dict[str, Any]],
+    at: datetime,
+    steps: list[dict[str, Any]],
+) -> None:
+    first = group[0]
+    conn.execute(
+        update(incidents)
+        .where(incidents.c.id == incident["id"])
+        .values(
+            status="open",
+            open_signature=incident["signature"],
+            events=incidents.c.events + len(group),
+            last_event_id=group[-1]["id"],
+            run_id=first["run_id"] or incident["run_id"],
+            recovered_at=None,
+            learning_held=False,
+            reopened=incidents.c.reopened + 1,
+            updated_at=at,
+        )
+    )
+    reopened = _detected_step(first, "reopened")
+    reopened["detail"]["learning"] = incident["learning"]
+    steps += [
+        {**reopened, "incident_id": incident["id"]},
+        {**_decided_step(first), "incident_id": incident["id"]},
+    ]
+
+
+def _recover(conn: Connection, row: dict[str, Any], at: datetime) -> list[Filed]:
+    """Mark the open, unrecovered incidents of the recovered subject recovered."""
+    touched = conn.execute(
+        update(incidents)
+        .where(
+            and_(
+                incidents.c.subject_kind == row["subject_kind"],
+                incidents.c.subject_id == row["subject_id"],
+                incidents.c.status == "open",
+                incidents.c.recovered_at.is_(None),
+            )
+        )
+        .values(recovered_at=row["occurred_at"], updated_at=at)
+        .returning(incidents.c.id)
+    ).scalars()
+    ids = sorted(int(i) for i in touched)
+    if not ids:
+        return []
+    conn.execute(update(events).where(events.c.id == row["id"]).values(incident_id=ids[0]))
+    conn.execute(
+        insert(incident_steps),
+        [
+            {
+                "incident_id": incident_id,
+                "step": "recovered",
+                "at": row["occurred_at"],
+                "actor": None,
+                "event_id": row["id"],
+                "decision_id": None,
+                "detail": {"message": row["message"]},
+            }
+            for incident_id in ids
+        ],
+    )
+    return [Filed(i, "recovered", (row["id"],)) for i in ids]
+
+
+def record_step(
+    conn: Connection,
+    incident_id: int,
+    step: str,
+    *,
+    actor: str | None = None,
+    at: datetime | None = None,
+    event_id: int | None = None,
+    decision_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one step to an incident's timeline (who did what and when), in the caller's
+    transaction; the timeline is never rewritten."""
+    conn.execute(
+        insert(incident_steps).values(
+            incident_id=incident_id,
+            step=step,
+            at=at or utcnow(),
+            actor=actor,
+            event_id=event_id,
+            decision_id=decision_id,
+            detail=detail or {},
+        )
+    )
+
+
+def get_incident(conn: Connection, incident_id: int) -> dict[str, Any]:
+    """The incident row ``incident_id``; NotFoundError naming how to list them otherwise."""
+    row = conn.execute(select(incidents).where(incidents.c.id == incident_id)).first()
+    if row is None:
+        raise NotFoundError(f"no incident {incident_id}; list them with 'orgplane incidents'")
+    return dict(row._mapping)
+
+
+def steps_of(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
+    """An incident's timeline in the order orgplane learned each step."""
+    rows = conn.execute(
+        select(incident_steps)
+        .where(incident_steps.c.incident_id == incident_id)
+        .order_by(incident_steps.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def list_incidents(
+    conn: Connection,
+    *,
+    open_only: bool = False,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Incidents newest first; ``open_only`` keeps the open ones; ``since``/``until`` bound
+    when they first occurred (or, for a reopened one, when it was last active)."""
+    query = select(incidents).order_by(incidents.c.id.desc())
+    if open_only:
+        query = query.where(incidents.c.status == "open")
+    if since is not None:
+        query = query.where(or_(incidents.c.occurred_at >= since, incidents.c.updated_at >= since))
+    if until is not None:
+        query = query.where(incidents.c.occurred_at < until)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def open_incident_of_run(conn: Connection, run_id: str) -> dict[str, Any] | None:
+    """The open incident a run's failure belongs to (the newest), if any."""
+    row = conn.execute(
+        select(incidents)
+        .where(and_(incidents.c.run_id == run_id, incidents.c.status == "open"))
+        .order_by(incidents.c.id.desc())
+        .limit(1)
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+def incident_times(incident: dict[str, Any]) -> dict[str, timedelta | None]:
+    """Time to detect (occurred -> stored), to decide (stored -> decided) and to recover
+    (occurred -> recovered) of one incident row; None where the step has not happened."""
+
+    def between(start: datetime | None, end: datetime | None) -> timedelta | None:
+        if start is None or end is None:
+            return None
+        return max(end - start, timedelta(0))
+
+    return {
+        "detect": between(incident["occurred_at"], incident["detected_at"]),
+        "decide": between(incident["detected_at"], incident["decided_at"]),
+        "recover": between(incident["occurred_at"], incident["recovered_at"]),
+    }
