@@ -50,7 +50,7 @@ class Scratch:
     ``org`` is loaded from the copy, so every relative path resolves inside it; ``folder`` is
     where the drill keeps its own files (stand-in stages' control, batches)."""
 
-    def __init__(self, live_org_path: Path) -> None:
+    def __init__(self, live_org_path: Path, template: Path | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="orgplane-drill-"))
         live = live_org_path.resolve()
         self.live_path = live
@@ -62,7 +62,13 @@ class Scratch:
             self.org: Org = load_org(self.path)
             self.folder = self.root / "drill"
             self.folder.mkdir()
-            self.store: Store = open_store(f"sqlite:///{self.root / 'drill.db'}")
+            database = self.root / "drill.db"
+            if template is not None:  # an empty migrated store: a copy costs no migration
+                for suffix in ("", "-wal"):
+                    source = Path(f"{template}{suffix}")
+                    if source.exists():
+                        shutil.copyfile(source, Path(f"{database}{suffix}"))
+            self.store: Store = open_store(f"sqlite:///{database}")
             ensure_synced_file(self.store, self.path, lambda: self.org)
         except BaseException:
             shutil.rmtree(self.root, ignore_errors=True)
@@ -78,6 +84,14 @@ class Scratch:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    @staticmethod
+    def template(folder: Path) -> Path:
+        """An empty store migrated to the current schema in ``folder``, for scratch copies to
+        start from (migrating a new SQLite file costs about a second, copying it nothing)."""
+        database = folder / "template.db"
+        open_store(f"sqlite:///{database}").dispose()
+        return database
 
     def live_rule(self, rule: str | None) -> str | None:
         """A rule's ``file:line`` as the live org file's (the copy has the same lines)."""

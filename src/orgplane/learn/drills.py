@@ -95,6 +95,8 @@ class Reader:
     seat: str
     protocol: str
     given: str
+    expected: str
+    """What the seat's declared protocol says it gets (``given`` must equal it)."""
     reason: str
 
 
@@ -201,6 +203,23 @@ def subjects(org: Org, scenario: str) -> list[tuple[SubjectKind, str]]:
     raise UsageError(f"unknown drill scenario {scenario!r}; choose one of: {', '.join(SCENARIOS)}")
 
 
+def not_drillable(org: Org, scenario: str) -> list[str]:
+    """Why items the scenario would cover are left out (a drill writes only inside its copy
+    of the org's folder), one line each."""
+    if scenario not in ("stale-state", "corrupt-timestamp", "missed-push"):
+        return []
+    active = {s.id for s in org.active_seats()}
+    return [
+        f"{scenario}: output {o.id} is published or lives outside the org's folder "
+        f"({o.location or 'no location'}); a drill writes only inside its copy, so it is not drilled"
+        for o in org.outputs.values()
+        if o.producer in active
+        and not _in_folder(o)
+        and (scenario != "missed-push" or o.schedule)
+        and (scenario != "corrupt-timestamp" or o.timestamp)
+    ]
+
+
 def _in_folder(output: Output) -> bool:
     # A drill writes only inside its copy of the org's folder: a file elsewhere (an absolute
     # path, a glob) is never written, so those outputs are not drilled by file.
@@ -230,15 +249,17 @@ def run_step(
     subject: tuple[SubjectKind, str],
     *,
     past_readers: Collection[tuple[str, str]] = (),
+    template: Path | None = None,
 ) -> Step:
     """Run ``scenario`` on ``subject`` in a fresh scratch copy of the org and score it.
 
     ``past_readers`` are (seat, output) pairs the live store saw reading an output through the
-    gate: a reader that no longer declares a coverage protocol for it is a gap."""
+    gate: a reader that no longer declares a coverage protocol for it is a gap. ``template``
+    is an empty migrated store to start the scratch store from (:meth:`Scratch.template`)."""
     from orgplane.learn.drill_scratch import Scratch
 
     step = Step(scenario, subject[0], subject[1])
-    with Scratch(live_org_path) as scratch:
+    with Scratch(live_org_path, template) as scratch:
         runner = _RUNNERS[scenario]
         runner(scratch, step)
         if subject[0] == "output":
@@ -747,7 +768,24 @@ def _readers(scratch: Scratch, step: Step, now: datetime) -> None:
     )
     for seat_id, declared in org.consumers_of(output.id).items():
         answer = apply_protocol(seat_id, state, declared, last_good.get(output.id), now)
-        step.readers.append(Reader(seat_id, answer.protocol, answer.given, answer.reason))
+        expected = _expected_given(state.status, declared.protocol, output.id in last_good)
+        step.readers.append(Reader(seat_id, answer.protocol, answer.given, expected, answer.reason))
+        if answer.given != expected:
+            step.gaps.append(
+                f"the gate gave {seat_id} {answer.given} for {output.id}; its protocol "
+                f"{declared.protocol} says {expected}"
+            )
+
+
+def _expected_given(status: str, protocol: str, kept: bool) -> str:
+    """What a reader gets by its declared protocol: fresh content as current; otherwise the
+    last good content (``use_last_good``, when some was kept), nothing (``skip_and_flag``) or a
+    refusal (``block``, ``escalate``)."""
+    if status == "fresh":
+        return "content"
+    if protocol == "use_last_good":
+        return "last_good" if kept else "nothing"
+    return "nothing" if protocol == "skip_and_flag" else "refused"
 
 
 def _reader_gaps(

@@ -7,8 +7,10 @@ drill is ever in it, and neither the weekly audit nor the scorecard can count on
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orgplane.service.models import Result
@@ -33,6 +35,7 @@ class DrillReader(Result):
     seat: str
     protocol: str
     given: str
+    expected: str
     reason: str
 
 
@@ -105,7 +108,14 @@ def run_drill(
     PermissionDenied when ``actor`` is an agent seat (a drill is a person's exercise)."""
     from orgplane.errors import UsageError
     from orgplane.learn.drill_results import record_steps
-    from orgplane.learn.drills import choose_subjects, run_step, scenario_names, subjects
+    from orgplane.learn.drill_scratch import Scratch
+    from orgplane.learn.drills import (
+        choose_subjects,
+        not_drillable,
+        run_step,
+        scenario_names,
+        subjects,
+    )
     from orgplane.learn.past_readers import past_readers
     from orgplane.service.permissions import require_person
     from orgplane.store.types import utcnow
@@ -120,8 +130,10 @@ def run_drill(
             chosen = [s for s in subjects(org, name) if s[1] == subject]
         else:
             chosen = choose_subjects(org, name, subject)
-        if not chosen and subject is None:
-            skipped.append(f"{name}: nothing in this org to run it on")
+        if subject is None:
+            skipped.extend(not_drillable(org, name))
+            if not chosen:
+                skipped.append(f"{name}: nothing in this org to run it on")
         plan.extend((name, s) for s in chosen)
     if not plan and subject is not None:
         raise UsageError(f"--subject {subject!r}: no drill scenario runs on it in this org")
@@ -132,10 +144,14 @@ def run_drill(
     if progress is not None:
         progress.begin(f"drill {scenario}", len(plan), 0)
     steps = []
-    for name, target in plan:
-        steps.append(run_step(session.org_path, name, target, past_readers=readers))
-        if progress is not None:
-            progress.advance(1)
+    with tempfile.TemporaryDirectory(prefix="orgplane-drill-template-") as folder:
+        template = Scratch.template(Path(folder))
+        for name, target in plan:
+            steps.append(
+                run_step(session.org_path, name, target, past_readers=readers, template=template)
+            )
+            if progress is not None:
+                progress.advance(1)
     drill_id = uuid.uuid4().hex
     with store.write() as conn:
         stored = record_steps(conn, drill_id, steps, ran_at, actor)
