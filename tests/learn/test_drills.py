@@ -229,3 +229,27 @@ def test_crash_mid_batch_kills_a_real_worker_and_resumes(agency: Path, tmp_path:
     assert "SIGKILL" in step.injected and "sweep" in step.detected_by
     assert "none twice" in " ".join(step.notes)
     assert "finished" in step.steady_after_note and "closed" in step.steady_after_note
+
+
+def folder_snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith("orgplane.db") and not p.name.startswith("live.db")
+    }
+
+
+def test_a_drill_writes_nothing_outside_its_copy(agency: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere" / "arin.json"
+    outside.parent.mkdir()
+    outside.write_text('{"updated_at": "2026-01-01T00:00:00Z"}')
+    text = agency.read_text().replace("location: state/arin.json", f"location: {outside}")
+    agency.write_text(text)
+    before = folder_snapshot(agency.parent)
+    with Session.open(org=agency, db=f"sqlite:///{tmp_path / 'live.db'}") as session:
+        report = run_drill(session, "stale-state")
+    assert report.ok, [s.failures for s in report.steps]
+    assert "arin-coaching" not in {s.subject_id for s in report.steps}
+    assert any("output arin-coaching is published or lives outside" in s for s in report.skipped)
+    assert outside.read_text() == '{"updated_at": "2026-01-01T00:00:00Z"}'
+    assert folder_snapshot(agency.parent) == before  # the live folder's files untouched
