@@ -39,7 +39,7 @@ from sqlalchemy import func, select
 
 from orgplane.errors import UsageError
 from orgplane.org.durations import format_duration
-from orgplane.org.models import Org, Output
+from orgplane.org.models import Org, Output, url_variables
 from orgplane.respond.recipients import targets_of, who_is_told
 from orgplane.respond.tiers import EventFacts, choose_tier
 from orgplane.store.types import utcnow
@@ -459,6 +459,7 @@ def _crash(scratch: Scratch, step: Step) -> None:
     process_id = step.subject_id
     if not _process_steady(scratch, step, utcnow()):
         return
+    _agent_note(scratch.org, process_id, step)
     batch_file = scratch.folder / "crash-batch.json"
     batch_file.write_text(json.dumps(_records(CRASH_RECORDS)))
     write_control(scratch.folder, {"delay": 0.05})
@@ -544,6 +545,7 @@ def _unknown(scratch: Scratch, step: Step) -> None:
     declared = scratch.org.processes[process_id]
     if not _process_steady(scratch, step, utcnow()):
         return
+    _agent_note(scratch.org, process_id, step)
     first = declared.stages[0].name
     write_control(
         scratch.folder, {"fault": {"record": "drill-3", "stage": first, "code": UNPLANNED_CODE}}
@@ -572,6 +574,15 @@ def _unknown(scratch: Scratch, step: Step) -> None:
     _judge(scratch, step, utcnow())
     write_control(scratch.folder, {})
     _resume_after(scratch, step, status.run_id)
+
+
+def _agent_note(org: Org, process_id: str, step: Step) -> None:
+    if not org.processes[process_id].module:
+        step.notes.append(
+            f"{process_id} has no module: its agent records its own checkpoints; the drill ran "
+            "stand-in stages through the runner, so it shows the response to this failure, not "
+            "how the agent itself would notice it"
+        )
 
 
 def _process(scratch: Scratch, process_id: str) -> Any:
@@ -731,6 +742,12 @@ def _judge(scratch: Scratch, step: Step, now: datetime) -> None:
             for url in targets_of(org, told, expected.tier if expected else None):
                 problem = apprise_problem(url)
                 step.targets.append(Target(redact(url), problem is None, problem))
+                unset = [v for v in url_variables(url) if v not in os.environ]
+                if unset:
+                    step.notes.append(
+                        f"a target of {told} reads ${{{unset[0]}}}, which is not set in this "
+                        "environment; a send from here would fail"
+                    )
             step.reachable = any(t.usable for t in step.targets)
             if not step.targets:
                 step.gaps.append(
@@ -830,6 +847,10 @@ def _person_must(org: Org, step: Step, tier: Any, told: str | None) -> str:
             f"nobody: the daemon restarts the run from its checkpoint (up to {attempts} times); "
             f"{told} is told if that fails"
         )
+    elif step.subject_kind != "output":
+        text = f"nobody is told: it is flagged ({step.chosen_tier}, {deadline})"
+        if step.subject_kind == "seat":
+            text += "; a seat on empty is a candidate for a retirement hearing"
     else:
         readers = ", ".join(f"{r.seat} {r.protocol}" for r in step.readers)
         text = "nobody is told; " + (

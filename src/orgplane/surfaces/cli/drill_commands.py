@@ -72,6 +72,9 @@ def _render(report: DrillReport) -> None:
                 f"[red]{esc(step.scenario)} {esc(step.subject_id)}:[/red] {esc(why)}",
                 soft_wrap=True,
             )
+    notes = dict.fromkeys(n for step in report.steps for n in step.notes)
+    for note in notes:
+        out.print(f"[dim]note: {esc(note)}[/dim]", soft_wrap=True)
     verdict = "[green]every step passed[/green]" if report.ok else "[red]failed[/red]"
     out.print(
         f"{verdict}: {report.passed} of {len(report.steps)} step(s); only the scores were "
