@@ -80,7 +80,15 @@ def test_every_drill_passes_on_the_example_org(agency: Path, tmp_path: Path) -> 
     # The live store holds the scores and nothing else of the drill.
     after = counts(url)
     assert after["drills"] == len(report["steps"])
-    for table in ("events", "decisions", "runs", "run_records", "notifications", "gate_answers"):
+    for table in (
+        "events",
+        "decisions",
+        "runs",
+        "run_records",
+        "notifications",
+        "gate_answers",
+        "incidents",
+    ):
         assert after[table] == 0, table
 
 

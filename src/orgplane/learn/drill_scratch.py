@@ -138,11 +138,16 @@ class Scratch:
         return check_once(self.store, self.org, now or utcnow())
 
     def decide(self) -> int:
-        """Decide every pending event with the real decision engine; how many were decided."""
+        """Decide every pending event with the real decision engine and file each into its
+        incident, as every decider does (service.decisions.decide_batch); how many were
+        decided."""
+        from orgplane.learn.incidents import file_decided
+
         total = 0
         while True:
             with self.store.write() as conn:
                 outcomes = decide_pending(conn, self.org)
+                file_decided(conn, [o.event_id for o in outcomes])
             if not outcomes:
                 return total
             total += len(outcomes)

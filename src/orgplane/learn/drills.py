@@ -519,7 +519,8 @@ def _crash(scratch: Scratch, step: Step) -> None:
             time.sleep(0.05)
     step.detected_by = (
         f"the run sweep (runs/stalls.py) once the worker's lease ({CRASH_LEASE_SECONDS:g}s in "
-        "the drill) ran out; the daemon sweeps every pass"
+        "the drill) ran out; the daemon sweeps every pass, so in production it takes the "
+        "run's lease (--lease, 60 s by default) plus one daemon interval"
     )
     if not found:
         return
