@@ -32,6 +32,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "validate": ["validate"],
     "chart": ["chart"],
     "audit readiness": ["audit", "readiness"],
+    "audit weekly": ["audit", "weekly"],
     "run start": ["run", "start", "pepper-triage", "{batch}", "--batch", "walk"],
     "run status": ["run", "status", "{run}"],
     "run list": ["run", "list"],

@@ -152,3 +152,12 @@ def test_radars_briefing_ends_the_demo_with_dash_flagged(
     flags = briefing[: briefing.index("Inputs")]
     assert "dash-analysis" in flags and "seat dash" in flags and "skipped and flagged" in flags
     assert "last good" in flags
+
+
+def test_the_demo_ends_with_the_weekly_audit(demo: tuple[CompletedProcess[str], Path]) -> None:
+    out = demo[0].stdout
+    audit = out[out.index("Monday: the weekly audit") :]
+    assert out.index("Briefing for radar") < out.index("Monday: the weekly audit")
+    by_seat = audit[audit.index("Incidents by seat") : audit.index("Incidents by tier")]
+    assert "nick" in by_seat and "dash" in by_seat  # Nick's unplanned error, Dash's analysis
+    assert "How the org changed" in audit

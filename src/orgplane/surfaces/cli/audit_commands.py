@@ -1,7 +1,9 @@
-"""``audit`` commands: ``readiness`` now; the weekly incident audit stands beside it later."""
+"""``audit`` commands: ``readiness`` (is the failure response written down?) and ``weekly``
+(the week's incidents and learnings, what the COO reads on Monday)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import typer
@@ -13,7 +15,8 @@ if TYPE_CHECKING:
     from orgplane.service.org import Readiness
 
 audit_app = typer.Typer(
-    help="Audits of the org: is the failure response written down?", no_args_is_help=True
+    help="Audits of the org: is the failure response written down, what did the week teach?",
+    no_args_is_help=True,
 )
 app.add_typer(audit_app, name="audit")
 
@@ -64,3 +67,52 @@ def _render_drills(report: Readiness) -> None:
         )
     for item in report.undrilled:
         out.print(f"[yellow]never drilled[/yellow]: {esc(item.message)}", soft_wrap=True)
+
+
+class AuditFormat(StrEnum):
+    text = "text"
+    md = "md"
+    html = "html"
+
+
+@audit_app.command()
+def weekly(
+    ctx: typer.Context,
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        help="Start of the seven days: a date (midnight in the org's timezone) or an ISO time "
+        "with its offset (default: the seven days before now).",
+    ),
+    fmt: AuditFormat = typer.Option(
+        AuditFormat.text, "--format", help="text (default, tables), md or html (one page)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """The week's incidents by seat and tier, time to detect / decide / recover (median and
+    worst), repeats, learnings applied and those that did not hold, follow-ups overdue,
+    decisions past their deadline and how the org changed. Exit 1 when a follow-up is overdue
+    or a decision is past its deadline."""
+    import sys
+
+    from orgplane.errors import UsageError
+    from orgplane.service.audit import weekly_audit
+    from orgplane.surfaces.cli.output import emit_json
+
+    if as_json and fmt is not AuditFormat.text:
+        raise UsageError(f"--json and --format {fmt.value} disagree; give one of them")
+    audit = weekly_audit(ctx.obj, since=since)
+    if as_json:
+        emit_json(audit)
+    elif fmt is AuditFormat.text:
+        from orgplane.surfaces.audit import print_audit
+
+        print_audit(audit)
+    else:
+        from orgplane.surfaces.audit import render_html, render_markdown
+
+        text = render_html(audit) if fmt is AuditFormat.html else render_markdown(audit)
+        sys.stdout.write(text)  # never through Rich: the text is the document, not markup
+        sys.stdout.flush()
+    if audit.counts.follow_ups_overdue or audit.counts.decisions_late:
+        raise typer.Exit(EXIT_FINDINGS)

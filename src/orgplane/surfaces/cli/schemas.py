@@ -20,6 +20,7 @@ JSON_RESULTS: dict[str, str] = {
     "validate": "org:Validation",
     "chart": "org:Chart",
     "audit readiness": "org:Readiness",
+    "audit weekly": "audit:WeeklyAudit",
     "run start": "runs:RunView",
     "run status": "runs:RunView",
     "run resume": "runs:RunView",
