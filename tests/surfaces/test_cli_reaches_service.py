@@ -46,6 +46,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "scorecard": ["scorecard"],
     "prune": ["prune"],
     "gate": ["gate", "radar"],
+    "drill": ["drill", "seat-on-empty", "--subject", "tally"],
     "brief": ["brief", "radar"],
     "decide": ["decide", "--once"],
     "decision list": ["decision", "list"],

@@ -6,6 +6,7 @@ them on SQLite and PostgreSQL.
 
 from orgplane.store.tables.base import metadata
 from orgplane.store.tables.decisions import decision_events, decisions
+from orgplane.store.tables.drills import drills
 from orgplane.store.tables.events import events
 from orgplane.store.tables.gate import gate_answers, last_good_files
 from orgplane.store.tables.hearings import hearings
@@ -29,6 +30,7 @@ __all__ = [
     "api_tokens",
     "decision_events",
     "decisions",
+    "drills",
     "events",
     "follow_ups",
     "gate_answers",

@@ -54,6 +54,7 @@ def _register() -> None:
         brief_commands,
         decision_commands,
         demo,
+        drill_commands,
         gate_commands,
         hearing_commands,
         mcp_commands,

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 
 from orgplane.surfaces.cli import app
 from orgplane.surfaces.cli.errors import EXIT_FINDINGS
+
+if TYPE_CHECKING:
+    from orgplane.service.org import Readiness
 
 audit_app = typer.Typer(
     help="Audits of the org: is the failure response written down, what did the week teach?",
@@ -22,7 +26,8 @@ def readiness(
     ctx: typer.Context,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """Gaps in the failure response written down in advance; exit 1 if any."""
+    """Gaps in the failure response written down in advance, the latest drill of each scenario
+    and subject (a failed one is a gap) and what was never drilled; exit 1 if any gap."""
     from rich.table import Table
 
     from orgplane.service.org import readiness as audit
@@ -44,8 +49,24 @@ def readiness(
         console().print(table)
         count = len(report.gaps)
         console().print(f"{count} gap{'s' if count != 1 else ''} in the written-down response")
+    if not as_json:
+        _render_drills(report)
     if not report.ok:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _render_drills(report: Readiness) -> None:
+    from orgplane.surfaces.cli.output import console, esc
+
+    out = console()
+    if report.drills:
+        failed = [d for d in report.drills if not d.passed]
+        out.print(
+            f"drills: {len(report.drills)} latest result(s), "
+            + (f"[red]{len(failed)} failed[/red]" if failed else "[green]all passed[/green]")
+        )
+    for item in report.undrilled:
+        out.print(f"[yellow]never drilled[/yellow]: {esc(item.message)}", soft_wrap=True)
 
 
 class AuditFormat(StrEnum):

@@ -33,6 +33,7 @@ JSON_RESULTS: dict[str, str] = {
     "metric push": "watch:MetricPushed",
     "scorecard": "watch:Scorecard",
     "gate": "gate:GateResult",
+    "drill": "drills:DrillReport",
     "decide": "decisions:Decided",
     "decision list": "decisions:DecisionList",
     "decision show": "decisions:DecisionView",
