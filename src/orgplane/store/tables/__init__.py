@@ -7,6 +7,7 @@ them on SQLite and PostgreSQL.
 from orgplane.store.tables.base import metadata
 from orgplane.store.tables.decisions import decision_events, decisions
 from orgplane.store.tables.events import events
+from orgplane.store.tables.forced import forced_resumes
 from orgplane.store.tables.gate import gate_answers, last_good_files
 from orgplane.store.tables.incidents import follow_ups, incident_steps, incidents
 from orgplane.store.tables.notifications import notification_attempts, notifications
@@ -30,6 +31,7 @@ __all__ = [
     "decisions",
     "events",
     "follow_ups",
+    "forced_resumes",
     "gate_answers",
     "incident_steps",
     "incidents",
