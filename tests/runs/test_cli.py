@@ -54,9 +54,7 @@ def test_start_status_resume_list(tmp_path: Path, db_url: str, batch_file: Path)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "unhandled error NEW-CODE at record 12" in refused.stderr
     assert "--reason" in refused.stderr and "handled_errors of pipe" in refused.stderr
-    resumed = cli(
-        org_file, db_url, "run", "resume", "pipe:b1", "--json", "--reason", "stage fixed"
-    )
+    resumed = cli(org_file, db_url, "run", "resume", "pipe:b1", "--json", "--reason", "stage fixed")
     assert resumed.returncode == 0, resumed.stderr
     after = json.loads(resumed.stdout)
     assert after["state"] == "finished" and after["resume"] is None
