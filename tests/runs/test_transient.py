@@ -183,3 +183,39 @@ def test_dropped_connection_pauses_at_record_31_and_resume_continues_there(
     everything = Counter(mail_server.requested())
     assert all(everything[i] == 1 for i in range(1, 31))  # 1-30 never requested again
     assert labelled(folder) == Counter(range(1, 51))  # every record labelled exactly once
+
+
+def test_an_agent_reporting_a_transient_error_pauses_its_run(agency: Path, db_url: str) -> None:
+    """The example's Pepper is not Python: it reports each stage with 'orgplane checkpoint'.
+    GmailConnectionLost is declared transient (retry 5, then pause): the sixth report pauses the
+    run at that email, and a resume reopens it for the agent, from that record."""
+    from tests.surfaces.cli_helpers import orgplane
+
+    def run(*args: str) -> tuple[int, dict[str, object]]:
+        done = orgplane("--org", str(agency), "--db", db_url, *args, "--json")
+        assert "Traceback" not in done.stderr, done.stderr
+        return done.returncode, json.loads(done.stdout)
+
+    inbox = agency.parent / "inbox.json"
+    inbox.write_text(json.dumps([{"id": f"m{i}"} for i in range(1, 6)]))
+    code, view = run("run", "start", "pepper-triage", str(inbox), "--batch", "mon")
+    assert code == 0 and view["state"] == "running"
+    code, view = run("checkpoint", "pepper-triage:mon", "m1", "fetch", "--done")
+    for attempt in range(1, 6):  # five retries: the agent is told to try again
+        code, view = run(
+            "checkpoint", "pepper-triage:mon", "m2", "fetch", "--failed", "GmailConnectionLost"
+        )
+        assert view["state"] == "running", attempt
+    code, view = run(
+        "checkpoint", "pepper-triage:mon", "m2", "fetch", "--failed", "GmailConnectionLost"
+    )
+    assert code == 1 and view["state"] == "paused"
+    stopped = view["stopped"]
+    assert isinstance(stopped, dict) and (stopped["record"], stopped["code"]) == (
+        "m2",
+        "GmailConnectionLost",
+    )
+    stages = view["stages"]
+    assert isinstance(stages, dict) and stages["fetch"]["failed"] == 0  # paused, not failed
+    code, view = run("run", "resume", "pepper-triage:mon")
+    assert code == 0 and view["state"] == "running"
