@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from orgplane.respond.events import recent_events
+from orgplane.runs import check
 from orgplane.store.engine import open_store
 from tests.surfaces.cli_helpers import orgplane_process
 
@@ -183,6 +184,11 @@ def test_dropped_connection_pauses_at_record_31_and_resume_continues_there(
     everything = Counter(mail_server.requested())
     assert all(everything[i] == 1 for i in range(1, 31))  # 1-30 never requested again
     assert labelled(folder) == Counter(range(1, 51))  # every record labelled exactly once
+    store = open_store(db_url)
+    try:
+        assert check(store, "triage:b1") == []  # checkpoints and records agree
+    finally:
+        store.dispose()
 
 
 def test_an_agent_reporting_a_transient_error_pauses_its_run(agency: Path, db_url: str) -> None:
