@@ -127,7 +127,7 @@ class Decision:
         elif self.action == "fail":
             reason = "retries exhausted" if handled.action == "retry" else "fail_run"
         elif self.action == "pause":
-            reason = f"retries exhausted; the run is paused at record {record_key}, resume it"
+            reason = "retries exhausted; the run paused here: resume it to continue"
         else:
             reason = "retried" if self.action == "retry" else "skipped"
         return f"{handled.message} (record {record_key}, stage {stage}; {reason})"
