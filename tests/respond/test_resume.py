@@ -162,3 +162,16 @@ def test_a_finished_run_closes_its_open_decisions_once(store: Store, org: Org) -
             decision_id,
         )
         assert get_decision(conn, decision_id)["status"] == "closed"
+
+
+def test_a_paused_run_is_restarted_a_failed_one_is_not(store: Store, org: Org) -> None:
+    run_id = dead_run(store, org)
+    resume_decision(store, org, run_id)
+    later = utcnow() + timedelta(seconds=2)  # the dead worker's lease has run out
+    with store.write() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(status="failed"))
+        assert plan_resumes(conn, org, later, host="h", argv=COMMAND) == ([], [])
+        # Paused on a transient error: a later attempt is what the pause asks for.
+        conn.execute(update(runs).where(runs.c.id == run_id).values(status="paused"))
+        due, _ = plan_resumes(conn, org, later, host="h", argv=COMMAND)
+    assert [(d.run_id, d.attempt) for d in due] == [(run_id, 1)]

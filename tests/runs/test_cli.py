@@ -49,7 +49,12 @@ def test_start_status_resume_list(tmp_path: Path, db_url: str, batch_file: Path)
     listed = json.loads(cli(org_file, db_url, "run", "list", "--json").stdout)
     assert [(r["run_id"], r["state"]) for r in listed["runs"]] == [("pipe:b1", "failed")]
 
-    resumed = cli(org_file, db_url, "run", "resume", "pipe:b1", "--json")
+    # An unhandled error holds the run until it is classified or the resume is forced.
+    refused = cli(org_file, db_url, "run", "resume", "pipe:b1", "--json")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "unhandled error NEW-CODE at record 12" in refused.stderr
+    assert "--reason" in refused.stderr and "handled_errors of pipe" in refused.stderr
+    resumed = cli(org_file, db_url, "run", "resume", "pipe:b1", "--json", "--reason", "stage fixed")
     assert resumed.returncode == 0, resumed.stderr
     after = json.loads(resumed.stdout)
     assert after["state"] == "finished" and after["resume"] is None
@@ -70,7 +75,9 @@ def test_checkpoint_command_for_a_shell_agent(tmp_path: Path, db_url: str) -> No
     assert json.loads(out.stdout)["stages"]["post"]["done"] == 1
     out = cli(org_file, db_url, "checkpoint", "manual:m1", "b", "fetch", "--failed", "E-ODD")
     assert out.returncode == 1 and "stopped at record b, stage fetch" in out.stdout
-    resumed = cli(org_file, db_url, "run", "resume", "manual:m1", "--json")
+    refused = cli(org_file, db_url, "run", "resume", "manual:m1", "--json")
+    assert refused.returncode == 2 and "unhandled error E-ODD" in refused.stderr
+    resumed = cli(org_file, db_url, "run", "resume", "manual:m1", "--json", "--reason", "odd")
     assert json.loads(resumed.stdout)["state"] == "running"
 
 

@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from orgplane.org.models import Org
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from orgplane.org.models import HandledError, Org
+from orgplane.org.models import Process as Process_
 from orgplane.runs import Process, record_checkpoint, run_status
 from orgplane.runs.policy import decide
 from orgplane.store.engine import Store
@@ -54,3 +60,30 @@ def test_the_runner_and_manual_checkpoints_count_attempts_alike(
     manual = run_status(store, run_id)
     assert manual.stopped is not None and runner.stopped is not None
     assert manual.stopped["summary"] == runner.stopped["summary"]  # one message, one policy
+
+
+@given(retries=st.integers(0, 50), attempt=st.integers(1, 200))
+def test_a_transient_error_retries_then_pauses_never_fails(retries: int, attempt: int) -> None:
+    handled = HandledError(
+        match="Gone",
+        action="retry",
+        retries=retries,
+        backoff=timedelta(seconds=1),
+        when_exhausted="pause",
+        message="gone; retried",
+    )
+    process = Process_(id="p", seat="s", stages=[{"name": "a"}], handled_errors=[handled])
+    decision = decide(process, {"Gone"}, attempt)
+    assert decision.action == ("retry" if attempt <= retries else "pause")
+    assert decision.event_kind == ("paused" if decision.action == "pause" else "handled_error")
+    # The default is unchanged: a retry entry without when_exhausted fails the run when spent.
+    plain = process.model_copy(
+        update={"handled_errors": [handled.model_copy(update={"when_exhausted": "fail_run"})]}
+    )
+    assert decide(plain, {"Gone"}, attempt).action == ("retry" if attempt <= retries else "fail")
+
+
+@pytest.mark.parametrize("action", ["skip_record", "fail_run"])
+def test_when_exhausted_belongs_to_retry_entries_only(action: str) -> None:
+    with pytest.raises(ValidationError, match="'when_exhausted' is for action 'retry' only"):
+        HandledError(match="X", action=action, when_exhausted="pause", message="x")  # type: ignore[arg-type]

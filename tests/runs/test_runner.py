@@ -13,6 +13,7 @@ from orgplane.org.models import Org
 from orgplane.respond.events import recent_events
 from orgplane.runs import Process, check, load_process, run_status, stage
 from orgplane.runs.checkpoints import idempotency_key
+from orgplane.runs.holds import Force
 from orgplane.runs.registry import StageSpec
 from orgplane.store.engine import Store
 from orgplane.store.tables import run_checkpoints
@@ -67,7 +68,10 @@ def test_unhandled_error_stops_the_run_with_a_failure_record_and_resume_continue
     assert events[0]["details"]["traceback"]
 
     first = ledger_counts(org.base_dir)
-    status = pipe.run(batch, batch="b1")  # the same batch again resumes it
+    with pytest.raises(UsageError, match="unhandled error LM-500 at record 17"):
+        pipe.run(batch, batch="b1")  # the same batch again would resume it: held, unclassified
+    assert ledger_counts(org.base_dir) == first  # refused before any stage ran
+    status = pipe.resume(status.run_id, force=Force("the source was fixed by hand"))
     assert status.state == "finished" and status.stopped is None
     counts = ledger_counts(org.base_dir)
     for i in range(1, 17):

@@ -90,7 +90,7 @@ def test_every_statement_runs_and_does_what_it_says(store: Store) -> None:
             "SETTLE": (RecordState.DONE, RUN_ID, "w2", 1),
             "RELEASE": (RUN_ID, "w1"),
             "REMAINING": (RUN_ID,),
-            "FAIL_RUN": ("r3", "a", '{"message": "m"}', RUN_ID),
+            "FAIL_RUN": ("failed", "r3", "a", '{"message": "m"}', RUN_ID),
             "FINISH": ("finished", db.ts(now), RUN_ID),
         }
         intent = (RUN_ID, 2, "a", "k" * 32, 1, "w2", None, db.ts(now))

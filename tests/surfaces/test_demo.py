@@ -161,3 +161,29 @@ def test_the_demo_ends_with_the_weekly_audit(demo: tuple[CompletedProcess[str], 
     by_seat = audit[audit.index("Incidents by seat") : audit.index("Incidents by tier")]
     assert "nick" in by_seat and "dash" in by_seat  # Nick's unplanned error, Dash's analysis
     assert "How the org changed" in audit
+
+
+def test_peppers_run_pauses_at_31_and_resumes_there(
+    demo: tuple[CompletedProcess[str], Path],
+) -> None:
+    result, folder = demo
+    out = " ".join(result.stdout.split())
+    assert "run pepper-triage:2026-06-22 paused" in out
+    assert "paused at record 31, stage fetch: The Gmail connection dropped" in out
+    assert "emails fetched during the resume: 10 (31–40); emails 1–30 were not fetched" in out
+    store = open_store(f"sqlite:///{folder.resolve() / 'orgplane.db'}")
+    try:
+        from sqlalchemy import select
+
+        from orgplane.store.tables import events, runs
+
+        with store.read() as conn:
+            state = conn.execute(
+                select(runs.c.status).where(runs.c.id == "pepper-triage:2026-06-22")
+            ).scalar_one()
+            paused = conn.execute(
+                select(events.c.record_key).where(events.c.kind == "paused")
+            ).all()
+    finally:
+        store.dispose()
+    assert state == "finished" and [tuple(p) for p in paused] == [("31",)]

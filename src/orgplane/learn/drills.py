@@ -574,7 +574,26 @@ def _unknown(scratch: Scratch, step: Step) -> None:
     step.event_kind = "unhandled_error"
     _judge(scratch, step, utcnow())
     write_control(scratch.folder, {})
+    _classify(scratch, process_id, UNPLANNED_CODE, step)
     _resume_after(scratch, step, status.run_id)
+
+
+def _classify(scratch: Scratch, process_id: str, code: str, step: Step) -> None:
+    """Write the learning into the copy's org.yaml, as a person closing the incident would: a
+    run held by an unhandled error is not resumed before its error is classified."""
+    from orgplane.org.edit import add_handled_error
+    from orgplane.org.models import HandledError
+
+    scratch.org = add_handled_error(
+        scratch.path,
+        process_id,
+        HandledError(match=code, action="retry", message="drill: classified before the resume"),
+    )
+    step.notes.append(
+        f"before the resume, {code} was added to {process_id}'s handled_errors in the copy's "
+        "org.yaml (what 'incident close ID --handle-error CODE=ACTION' does): a run stopped by "
+        "an unhandled error is held until its error is classified"
+    )
 
 
 def _agent_note(org: Org, process_id: str, step: Step) -> None:

@@ -267,11 +267,20 @@ class HandledError(Declared):
     retries: int = Field(default=3, ge=0)
     backoff: Duration = timedelta(seconds=1)
     escalate_to: SeatId | None = None
+    when_exhausted: Literal["fail_run", "pause"] = "fail_run"
+    """What a ``retry`` entry does once its retries are spent: ``fail_run`` (the default: the
+    run fails) or ``pause``: the error is transient (a dropped connection, a timeout, a rate
+    limit), so the run pauses at that record, not failed, and a resume continues from it."""
 
     @model_validator(mode="after")
     def _escalation_needs_person(self) -> HandledError:
         if self.action == "escalate" and not self.escalate_to:
             raise ValueError("action 'escalate' needs 'escalate_to: <human seat id>'")
+        if self.when_exhausted != "fail_run" and self.action != "retry":
+            raise ValueError(
+                f"'when_exhausted' is for action 'retry' only (this entry's action is "
+                f"{self.action!r}); remove it or make the action 'retry'"
+            )
         return self
 
 

@@ -1,5 +1,5 @@
-"""The ``resume`` action: restart a run whose workers died, from its checkpoint, a bounded number
-of times; and close what a finished run has answered.
+"""The ``resume`` action: restart a run whose workers died (or that paused on a transient error),
+from its checkpoint, a bounded number of times; and close what a finished run has answered.
 
 This module decides and records; the daemon starts the process. An attempt is claimed by
 inserting its ``resume_attempts`` row (the primary key is the compare-and-set), so of several
@@ -143,9 +143,12 @@ def plan_resumes(
 
 
 def _resumable(conn: Connection, run_id: str, now: datetime) -> bool:
-    """Still ``running``, something left to do, and no lease alive: nobody is working it."""
+    """Still ``running`` (its workers died) or ``paused`` (a transient error outlasted its
+    retries: a later attempt is what ``pause`` asks for), something left to do, and no lease
+    alive: nobody is working it. A failed run is never restarted here: it stopped on an error,
+    and an unhandled one must be classified first (:mod:`orgplane.runs.holds`)."""
     status = conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
-    if status != RunState.RUNNING.value:
+    if status not in (RunState.RUNNING.value, RunState.PAUSED.value):
         return False
     left, alive = conn.execute(
         select(

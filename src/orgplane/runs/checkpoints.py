@@ -34,6 +34,7 @@ from orgplane.runs.statements import (
     UPSERT,
     Checkpoint,
     RecordState,
+    RunState,
     upsert,
 )
 from orgplane.store.types import utcnow
@@ -56,7 +57,7 @@ class Buffer:
     settled: dict[int, str] = field(default_factory=dict)
     finished: list[int] = field(default_factory=list)  # done records, settled at chunk end
     events: list[FailureEvent] = field(default_factory=list)
-    run_failure: tuple[str, str, str] | None = None
+    run_failure: tuple[str, str, str, str] | None = None
     on_settled: Callable[[int], None] | None = None
 
     def put(
@@ -126,9 +127,12 @@ class Buffer:
         """Queue a failure event, to be recorded in the commit of the change it describes."""
         self.events.append(event)
 
-    def fail_run(self, record_key: str, stage: str, error_json: str) -> None:
-        """Queue the run's stop, where it stopped and why (kept only if it is still running)."""
-        self.run_failure = (record_key, stage, error_json)
+    def fail_run(
+        self, record_key: str, stage: str, error_json: str, state: str = RunState.FAILED
+    ) -> None:
+        """Queue the run's stop (``state``: failed, or paused), where it stopped and why (kept
+        only if it is still running)."""
+        self.run_failure = (str(state), record_key, stage, error_json)
 
     def hold(self, seqs: list[int]) -> None:
         """Start holding a freshly claimed chunk of records."""

@@ -223,12 +223,16 @@ class _Writer:
             self._event(decision, message, failure)
             return
         error = {**error, "summary": message}
-        self.write(Checkpoint.FAILED, error=error)
+        paused = decision.action == "pause"
+        if paused:  # a transient error: released to run again, with its retries afresh
+            self.values["attempts"] = 0
+            error["attempts"] = attempts
+        self.write(Checkpoint.PENDING if paused else Checkpoint.FAILED, error=error)
         self.conn.execute(
             update(runs)
             .where(runs.c.id == self.run.id)
             .values(
-                status=RunState.FAILED.value,
+                status=(RunState.PAUSED if paused else RunState.FAILED).value,
                 stopped_record=self.record.key,
                 stopped_stage=stage,
                 error=error,

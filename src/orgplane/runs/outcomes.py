@@ -1,6 +1,7 @@
 """What happens to a record when a stage does not simply succeed.
 
-A handled error does what org.yaml says (skip the record, hold it for a person, fail the run);
+A handled error does what org.yaml says (skip the record, hold it for a person, fail the run,
+or pause it when a transient error outlasted its retries);
 an unhandled one stops the run with a failure record and an event; a stage left in doubt by a
 crash is reconciled or held. Every path queues its rows and events on the worker's buffer, so
 they commit together with the state change they describe, and changes the worker only through
@@ -17,7 +18,7 @@ from orgplane.respond.events import EventKind, FailureEvent
 from orgplane.runs.policy import Decision, Failure
 from orgplane.runs.records import decode, to_json
 from orgplane.runs.registry import StageSpec
-from orgplane.runs.statements import Checkpoint, RecordState
+from orgplane.runs.statements import Checkpoint, RecordState, RunState
 from orgplane.store.types import utcnow
 
 if TYPE_CHECKING:
@@ -74,6 +75,9 @@ def apply_decision(
     if decision.action in ("fail", "retry"):
         stop_run(worker, item, index, stage, attempt, failure, decision)
         return
+    if decision.action == "pause":
+        pause_run(worker, item, index, stage, attempt, failure, decision)
+        return
     handled = decision.handled
     error = to_json(failure.as_dict(handled), "error")
     if decision.action == "skip":
@@ -105,11 +109,39 @@ def stop_run(
     details = failure.as_dict(decision.handled)
     message = decision.message(failure, worker.process.definition.id, item.key, stage)
     details["summary"] = message
+    if failure.names:  # what a handled error declared later may match (runs.holds)
+        details["names"] = list(failure.names)
     error = to_json(details, "error")
     worker.put(item, stage, Checkpoint.FAILED, error=error, attempts=attempt)
-    worker.buffer.fail_run(item.key, stage, error)
+    worker.buffer.fail_run(item.key, stage, error, RunState.FAILED)
     kind: EventKind = decision.event_kind
     worker.buffer.event(_event(worker, item, stage, kind, message, details))
+    worker.stop_at(index)
+
+
+def pause_run(
+    worker: Worker,
+    item: Item,
+    index: int,
+    stage: str,
+    attempt: int,
+    failure: Failure,
+    decision: Decision,
+) -> None:
+    """Pause the run at (``item``, ``stage``): a transient error outlasted its retries. The
+    record's stage is left pending (released to run again, its attempts back at zero so a resume
+    gets the declared retries afresh), the run is ``paused`` with the record and the error named,
+    and one ``paused`` event is queued, committed together. Records already past this stage go
+    on to the end of the chunk; nothing new is started."""
+    details = failure.as_dict(decision.handled)
+    message = decision.message(failure, worker.process.definition.id, item.key, stage)
+    details["summary"] = message
+    details["attempts"] = attempt
+    error = to_json(details, "error")
+    worker.put(item, stage, Checkpoint.PENDING, error=error, attempts=0)
+    worker.buffer.fail_run(item.key, stage, error, RunState.PAUSED)
+    event = _event(worker, item, stage, "paused", message, details)
+    worker.buffer.event(event)
     worker.stop_at(index)
 
 

@@ -8,7 +8,10 @@ agent reports with ``orgplane checkpoint --failed CODE``.
 --failed`` (an agent reported a code) both ask it, with the same count of attempts: the stored
 attempts of that (record, stage), this one included. ``retries: N`` therefore gives a (record,
 stage) N retries over the life of its run; once they are spent, every further failure stops the
-run again (a resume tries it once more).
+run again (a resume tries it once more). A retry entry with ``when_exhausted: pause`` declares
+the error transient: when its retries are spent the run *pauses* at that record instead of
+failing, and the paused record's attempts start again from zero, so a resume (once the
+connection is back) gets the full retries again.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ class Failure:
     message: str
     code: str | None
     traceback: str | None
+    names: tuple[str, ...] = ()
+    """Every name it answers to (:func:`names_of`): kept with a run's stop, so a resume can
+    tell whether a handled error declared since (say, ``match: OSError``) classifies it."""
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> Failure:
@@ -37,6 +43,7 @@ class Failure:
             message=str(exc),
             code=None if code is None else str(code),
             traceback="".join(traceback.format_exception(exc)),
+            names=tuple(sorted(names_of(exc))),
         )
 
     @classmethod
@@ -88,20 +95,23 @@ def backoff_seconds(handled: HandledError, attempt: int) -> float:
     return float(handled.backoff.total_seconds() * (2 ** min(max(attempt, 1) - 1, 20)))
 
 
-Action = Literal["retry", "skip", "hold", "fail"]
+Action = Literal["retry", "skip", "hold", "fail", "pause"]
 
 
 @dataclass(frozen=True)
 class Decision:
     """What follows a failure: ``retry`` (after ``delay`` seconds), ``skip`` the record, ``hold``
-    it for a person (escalate), or ``fail`` the run; ``handled`` is the matching declaration."""
+    it for a person (escalate), ``fail`` the run, or ``pause`` it (a transient error whose
+    retries are spent); ``handled`` is the matching declaration."""
 
     action: Action
     handled: HandledError | None
     delay: float = 0.0
 
     @property
-    def event_kind(self) -> Literal["handled_error", "unhandled_error"]:
+    def event_kind(self) -> Literal["handled_error", "unhandled_error", "paused"]:
+        if self.action == "pause":
+            return "paused"
         return "unhandled_error" if self.handled is None else "handled_error"
 
     def message(self, failure: Failure, process_id: str, record_key: str, stage: str) -> str:
@@ -116,6 +126,8 @@ class Decision:
             reason = f"held for {handled.escalate_to}"
         elif self.action == "fail":
             reason = "retries exhausted" if handled.action == "retry" else "fail_run"
+        elif self.action == "pause":
+            reason = "retries exhausted; the run paused here: resume it to continue"
         else:
             reason = "retried" if self.action == "retry" else "skipped"
         return f"{handled.message} (record {record_key}, stage {stage}; {reason})"
@@ -126,14 +138,15 @@ def decide(process: Process, names: set[str], attempt: int) -> Decision:
     attempts of that record's stage, this one included). Pure: reads only its arguments.
 
     A ``retry`` declaration retries while ``attempt <= retries``, waiting its backoff doubled
-    per attempt; after that the run fails ("retries exhausted"). No match fails the run."""
+    per attempt; after that the run fails ("retries exhausted"), or pauses when the entry says
+    ``when_exhausted: pause``. No match fails the run."""
     handled = match_handled(process, names)
     if handled is None:
         return Decision("fail", None)
     if handled.action == "retry":
         if attempt <= handled.retries:
             return Decision("retry", handled, backoff_seconds(handled, attempt))
-        return Decision("fail", handled)
+        return Decision("pause" if handled.when_exhausted == "pause" else "fail", handled)
     if handled.action == "skip_record":
         return Decision("skip", handled)
     if handled.action == "escalate":

@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from orgplane.errors import NotFoundError, UsageError
+from orgplane.learn.incidents import open_incident_of_run
 from orgplane.org.models import Org
 from orgplane.org.models import Process as Declared
+from orgplane.runs.holds import Force, record_force, refusal, unclassified
 from orgplane.runs.leases import Claim, Claimed
 from orgplane.runs.rawdb import RawDb
 from orgplane.runs.records import as_stored, encode, record_keys, records_digest, to_json
@@ -134,9 +136,13 @@ class Process:
         *,
         worker: str | None = None,
         progress: Callable[[int], None] | None = None,
+        force: Force | None = None,
     ) -> RunStatus:
-        """Reopen a stopped run and work what is left of it (also: join it as another worker)."""
-        reopen(self.store, run_id, process_id=self.id)
+        """Reopen a stopped run and work what is left of it (also: join it as another worker).
+
+        A run held by an unclassified unhandled error is refused (UsageError) unless ``force``
+        gives the reason: see :func:`reopen`."""
+        reopen(self.store, run_id, process_id=self.id, definition=self.definition, force=force)
         return self.work(run_id, worker=worker, progress=progress)
 
     def work(
@@ -198,8 +204,9 @@ def start_run(
 ) -> str:
     """Store the run of ``batch`` (today's UTC date if not given) by ``definition``; its id.
 
-    If the run exists with the same records it is reopened (a stopped run becomes running);
-    with different records it is a UsageError. Records must be JSON-serialisable.
+    If the run exists with the same records it is reopened (a stopped run becomes running,
+    unless an unhandled error holds it: see :func:`reopen`); with different records it is a
+    UsageError. Records must be JSON-serialisable.
     """
     db = RawDb(store)
     try:
@@ -275,7 +282,7 @@ def store_run(
             f"run {run_id} exists with different records; resume it with its own records "
             "('orgplane run resume') or start another --batch"
         )
-    reopen(db.store, run_id)
+    reopen(db.store, run_id, definition=definition)
     return Stored(run_id, _as_stored(records, texts), False)
 
 
@@ -286,11 +293,31 @@ def _as_stored(records: list[Any], texts: list[str]) -> dict[int, Any]:
     }
 
 
-def reopen(store: Store, run_id: str, *, process_id: str | None = None) -> None:
-    """Make a stopped (failed or held) run running again; a finished run stays finished."""
+def reopen(
+    store: Store,
+    run_id: str,
+    *,
+    process_id: str | None = None,
+    definition: Declared | None = None,
+    force: Force | None = None,
+) -> None:
+    """Make a stopped (failed, paused or held) run running again; a finished run stays
+    finished.
+
+    With ``definition`` (the process as declared now) the fix-before-restart rule applies: a
+    run that failed on an unhandled error still unclassified raises UsageError naming the error
+    and the ways out, unless ``force`` gives a reason, which is recorded on the run's open
+    incident and in ``forced_resumes`` in the same transaction (see :mod:`orgplane.runs.holds`).
+    """
     with store.write() as conn:
         row = conn.execute(
-            select(runs.c.process_id, runs.c.status).where(runs.c.id == run_id)
+            select(
+                runs.c.process_id,
+                runs.c.status,
+                runs.c.error,
+                runs.c.stopped_record,
+                runs.c.stopped_stage,
+            ).where(runs.c.id == run_id)
         ).first()
         if row is None:
             raise NotFoundError(f"no run {run_id!r}; list them with 'orgplane run list'")
@@ -298,7 +325,15 @@ def reopen(store: Store, run_id: str, *, process_id: str | None = None) -> None:
             raise UsageError(
                 f"run {run_id} belongs to process {row.process_id!r}, not {process_id!r}"
             )
-        if row.status in (RunState.FAILED, RunState.HELD, RunState.STOPPED):
+        if definition is not None and unclassified(row.status, row.error, definition):
+            incident = open_incident_of_run(conn, run_id)
+            where = (row.stopped_record, row.stopped_stage)
+            if force is None:
+                raise refusal(
+                    run_id, row.error, definition, where, incident["id"] if incident else None
+                )
+            record_force(conn, run_id, row.error, where, force, incident)
+        if row.status in (RunState.FAILED, RunState.PAUSED, RunState.HELD, RunState.STOPPED):
             conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)

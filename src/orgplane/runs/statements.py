@@ -48,6 +48,7 @@ class RunState(StrEnum):
 
     RUNNING = "running"
     FAILED = "failed"
+    PAUSED = "paused"  # a transient error outlasted its retries: resume continues at its record
     HELD = "held"
     STOPPED = "stopped"
     FINISHED = "finished"
@@ -193,8 +194,9 @@ RUN_STAGES = "SELECT process_id, stages FROM runs WHERE id = ?"
 FINISH = (
     f"UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND status = '{RunState.RUNNING}'"
 )
+# Parameters: the new status (failed or paused), the record, the stage, the error, the run.
 FAIL_RUN = (
-    f"UPDATE runs SET status = '{RunState.FAILED}', stopped_record = ?, stopped_stage = ?, "
+    "UPDATE runs SET status = ?, stopped_record = ?, stopped_stage = ?, "
     f"error = ? WHERE id = ? AND status = '{RunState.RUNNING}'"
 )
 

@@ -46,10 +46,10 @@ def next_run_state(current: str, active: int, held: int) -> RunState | None:
     """The finish-or-hold rule of a run, given its status and how many of its records are still
     active and held: ``None`` leaves the status as it is.
 
-    A failed run stays failed (a resume reopens it); with no active record left the run is
+    A failed or paused run stays so (a resume reopens it); with no active record left the run is
     finished, or held when a record waits for a person; a held or finished run that has work
     again (a person released a record) is stopped: it waits for a resume."""
-    if current == RunState.FAILED:
+    if current in (RunState.FAILED, RunState.PAUSED):
         return None
     if active == 0:
         return RunState.HELD if held else RunState.FINISHED
@@ -86,9 +86,10 @@ class Waiting:
 
 @dataclass(frozen=True)
 class RunStatus:
-    """A run's progress. ``state``: running; failed (stopped by an error); held (only records
-    waiting for a person are left); stopped (work left after a person released a record: resume
-    it); finished."""
+    """A run's progress. ``state``: running; failed (stopped by an error); paused (a transient
+    error outlasted its retries: ``stopped`` names the record, a resume continues from it); held
+    (only records waiting for a person are left); stopped (work left after a person released a
+    record: resume it); finished."""
 
     run_id: str
     process_id: str
@@ -104,8 +105,8 @@ class RunStatus:
 
     @property
     def needs_attention(self) -> bool:
-        """True when the run failed or a record waits for a person (exit code 1)."""
-        return self.state == "failed" or bool(self.waiting)
+        """True when the run failed or paused, or a record waits for a person (exit code 1)."""
+        return self.state in (RunState.FAILED, RunState.PAUSED) or bool(self.waiting)
 
     @property
     def resume_command(self) -> str:
@@ -168,7 +169,7 @@ def read_status(db: RawDb, run_id: str) -> RunStatus:
         bucket["pending"] = int(total) - sum(v for k, v in bucket.items() if k != "pending")
         stages.append(StageCounts(declared["name"], declared["kind"], **bucket))
     stopped = None
-    if run_state == RunState.FAILED and error:
+    if run_state in (RunState.FAILED, RunState.PAUSED) and error:
         stopped = {
             "record": stopped_at[0],
             "stage": stopped_at[1],
@@ -236,7 +237,7 @@ def list_runs(
             "started_at": r.created_at,
             "finished_at": r.finished_at,
             "stopped_at": {"record": r.stopped_record, "stage": r.stopped_stage}
-            if r.status == "failed"
+            if r.status in (RunState.FAILED, RunState.PAUSED)
             else None,
         }
         for r in rows

@@ -26,6 +26,7 @@ ReportedKind = Literal[
     "frozen",
     "missed_run",
     "empty_input",
+    "paused",
 ]
 """Every event kind but ``recovered``: recovery is what orgplane sees for itself (a fresh
 output, a finished run), not something a seat declares."""

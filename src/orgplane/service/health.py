@@ -31,7 +31,7 @@ STALE_STATUSES = frozenset({"stale"})
 FAILING_STATUSES = frozenset({"corrupt", "invalid", "missing", "frozen", "missed", "failed"})
 """Finding statuses that make a seat failing: its data is broken or a push or job did not come."""
 
-FAILING_RUN_STATES = frozenset({"failed", "held", "stopped"})
+FAILING_RUN_STATES = frozenset({"failed", "paused", "held", "stopped"})
 """Run states that make a seat failing (the latest run of one of its processes)."""
 
 

@@ -50,7 +50,7 @@ class WaitingView(Result):
 
 
 class StoppedView(Result):
-    """Where a failed run stopped and on what error."""
+    """Where a failed or paused run stopped and on what error."""
 
     record: str | None
     stage: str | None
@@ -62,8 +62,9 @@ class StoppedView(Result):
 
 
 class RunView(Result):
-    """A run's progress (the ``run status --json`` shape). ``state``: running, failed, held,
-    stopped or finished; ``needs_attention`` when it failed or a record waits for a person."""
+    """A run's progress (the ``run status --json`` shape). ``state``: running, failed, paused
+    (a transient error outlasted its retries; ``stopped`` names the record), held, stopped or
+    finished; ``needs_attention`` when it failed or paused or a record waits for a person."""
 
     run_id: str
     process_id: str
@@ -210,15 +211,23 @@ def resume_run(
     *,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
     progress: Progress | None = None,
+    reason: str | None = None,
     actor: str | None = None,
 ) -> RunView:
     """Re-import the process's stage module and work what is left of the run (PermissionDenied
     when ``actor`` is another seat than the run's process's).
 
+    A run stopped by an unhandled error that org.yaml still does not handle is refused
+    (UsageError naming the error and the ways out) unless ``reason`` forces it: the reason is
+    kept on the run (``forced_resumes``) and as a ``forced`` step on its open incident (its
+    pending events are decided first, so the incident exists). A paused run continues from
+    the record it paused at; a crashed one resumes as ever.
+
     A process with no ``module:`` has its run reopened for its agent instead. Several resumes
     of one run work it together. UsageError if the run's process is no longer declared.
     """
     from orgplane.runs import load_process
+    from orgplane.runs.holds import Force, unclassified
     from orgplane.runs.process import reopen, stores_only
     from orgplane.runs.status import progress_baseline
     from orgplane.runs.status import run_status as read_run
@@ -232,14 +241,34 @@ def resume_run(
             f"run {run_id} is of process {before.process_id!r}, no longer in {session.org_path}"
         )
     require_own(org, actor, definition.seat, f"run {run_id}")
+    force = None
+    if reason is not None:
+        if not reason.strip():
+            raise UsageError("--reason needs a text: why the run is resumed before the fix")
+        force = Force(reason.strip(), actor)
+        if unclassified(before.state, _stored_error(session, run_id), definition):
+            from orgplane.service.decisions import decide_pending
+
+            decide_pending(session)  # the run's failure event becomes its incident
     if stores_only(definition):
-        reopen(store, run_id)
+        reopen(store, run_id, definition=definition, force=force)
         return _view(session, read_run(store, run_id), _agent_note(before.process_id))
     process = load_process(org, before.process_id, store, lease=_lease(lease_seconds))
+    reopen(store, run_id, definition=definition, force=force)  # the hold: refused, or forced
     if progress is not None:
         progress.begin(f"resume {run_id}", before.records_total, progress_baseline(before))
     status = process.resume(run_id, progress=progress.advance if progress else None)
     return _view(session, status)
+
+
+def _stored_error(session: Session, run_id: str) -> dict[str, Any] | None:
+    from sqlalchemy import select
+
+    from orgplane.store.tables import runs
+
+    with session.store().read() as conn:
+        error = conn.execute(select(runs.c.error).where(runs.c.id == run_id)).scalar()
+    return error if isinstance(error, dict) else None
 
 
 def checkpoint(

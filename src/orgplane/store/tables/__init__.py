@@ -8,6 +8,7 @@ from orgplane.store.tables.base import metadata
 from orgplane.store.tables.decisions import decision_events, decisions
 from orgplane.store.tables.drills import drills
 from orgplane.store.tables.events import events
+from orgplane.store.tables.forced import forced_resumes
 from orgplane.store.tables.gate import gate_answers, last_good_files
 from orgplane.store.tables.hearings import hearings
 from orgplane.store.tables.incidents import follow_ups, incident_steps, incidents
@@ -33,6 +34,7 @@ __all__ = [
     "drills",
     "events",
     "follow_ups",
+    "forced_resumes",
     "gate_answers",
     "hearings",
     "incident_steps",

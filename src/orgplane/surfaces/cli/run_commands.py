@@ -44,7 +44,13 @@ def render_status(view: RunView) -> None:
     from orgplane.surfaces.cli.output import console, esc
 
     out = console()
-    colour = {"finished": "green", "failed": "red", "held": "yellow", "stopped": "yellow"}
+    colour = {
+        "finished": "green",
+        "failed": "red",
+        "paused": "yellow",
+        "held": "yellow",
+        "stopped": "yellow",
+    }
     state = f"[{colour.get(view.state, 'cyan')}]{esc(view.state)}[/]"
     out.print(f"[bold]run {esc(view.run_id)}[/bold]  {state}")
     out.print(
@@ -71,8 +77,9 @@ def render_status(view: RunView) -> None:
     out.print(table)
     if view.stopped:
         stopped = view.stopped
+        how = "[yellow]paused[/yellow]" if view.state == "paused" else "[red]stopped[/red]"
         out.print(
-            f"[red]stopped[/red] at record {esc(stopped.record)}, stage {esc(stopped.stage)}: "
+            f"{how} at record {esc(stopped.record)}, stage {esc(stopped.stage)}: "
             f"{esc(stopped.summary or stopped.message)}",
             soft_wrap=True,
         )
@@ -191,10 +198,18 @@ def resume(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., metavar="RUN"),
     lease: float = LEASE_OPTION,
+    reason: str | None = typer.Option(
+        None,
+        "--reason",
+        help="Resume a run held by an unhandled error before it is classified; kept on its "
+        "incident.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Re-import the process's stage module and work what is left of the run.
 
+    A paused run continues from the record it paused at. A run stopped by an unhandled error is
+    refused until the error is in the process's handled_errors, or '--reason' forces it.
     Several 'resume' commands on one run (on one machine with SQLite, many with PostgreSQL)
     work it together.
     """
@@ -202,7 +217,7 @@ def resume(
     from orgplane.surfaces.cli.output import progress_bar
 
     with progress_bar(as_json) as progress:
-        view = resume_run(ctx.obj, run_id, lease_seconds=lease, progress=progress)
+        view = resume_run(ctx.obj, run_id, lease_seconds=lease, progress=progress, reason=reason)
     _finish(view, as_json)
 
 
