@@ -18,5 +18,6 @@ EventKind = Literal[
     "missed_run",
     "empty_input",
     "recovered",
+    "overdue_handoff",
 ]
 SubjectKind = Literal["output", "metric", "process", "run", "seat", "heartbeat"]

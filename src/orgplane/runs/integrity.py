@@ -11,7 +11,7 @@ from orgplane.errors import NotFoundError
 from orgplane.store.engine import Store
 from orgplane.store.tables import run_checkpoints, run_records, runs
 
-SETTLED = ("done", "skipped", "held")
+SETTLED = ("done", "skipped", "held", "handed_off")
 
 
 def check(store: Store, run_id: str) -> list[str]:

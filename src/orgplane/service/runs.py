@@ -34,6 +34,7 @@ class StageView(Result):
     skipped: int
     in_doubt: int
     held: int
+    handed_off: int
     running: int
     pending: int
 

@@ -8,6 +8,7 @@ from orgplane.store.tables.base import metadata
 from orgplane.store.tables.decisions import decision_events, decisions
 from orgplane.store.tables.events import events
 from orgplane.store.tables.gate import gate_answers, last_good_files
+from orgplane.store.tables.handoffs import handoffs, manual_checkpoints
 from orgplane.store.tables.notifications import notification_attempts, notifications
 from orgplane.store.tables.org import (
     metrics,
@@ -29,7 +30,9 @@ __all__ = [
     "decisions",
     "events",
     "gate_answers",
+    "handoffs",
     "last_good_files",
+    "manual_checkpoints",
     "metadata",
     "metrics",
     "notification_attempts",

@@ -60,13 +60,23 @@ def render_status(view: RunView) -> None:
         "skipped",
         "in doubt",
         "held",
+        "handed off",
         "running",
         "pending",
     ]
     for header in headers:
         table.add_column(header, justify="left" if header in ("stage", "kind") else "right")
     for name, s in view.stages.items():
-        counts = (s.done, s.failed, s.skipped, s.in_doubt, s.held, s.running, s.pending)
+        counts = (
+            s.done,
+            s.failed,
+            s.skipped,
+            s.in_doubt,
+            s.held,
+            s.handed_off,
+            s.running,
+            s.pending,
+        )
         table.add_row(esc(name), esc(s.kind), *(str(v) for v in counts))
     out.print(table)
     if view.stopped:

@@ -107,7 +107,8 @@ def run_view(result: RunView) -> str:
     for name, s in result.stages.items():
         lines.append(
             f"  {name}: {s.done} done, {s.failed} failed, {s.skipped} skipped, "
-            f"{s.in_doubt} in doubt, {s.held} held, {s.running} running, {s.pending} pending"
+            f"{s.in_doubt} in doubt, {s.held} held, {s.handed_off} handed off, "
+            f"{s.running} running, {s.pending} pending"
         )
     if result.stopped is not None:
         st = result.stopped
