@@ -229,10 +229,17 @@ def checkpoint(
     redo: bool = typer.Option(False, "--redo", help="Release a held stage to run again on resume."),
     output: str | None = typer.Option(None, "--output", metavar="JSON", help="The stage's output."),
     message: str | None = typer.Option(None, "--message", help="What went wrong, with --failed."),
+    handoff: str | None = typer.Option(
+        None, "--handoff", metavar="SEAT", help="Hand the record to this human seat's queue."
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", metavar="TEXT", help="Why the record needs a person, with --handoff."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Record a stage of a record by hand: agents that are not Python, and people releasing a
-    record held in doubt. Handled errors apply to --failed exactly as in the runner."""
+    record held in doubt. Handled errors apply to --failed exactly as in the runner; --handoff
+    gives the record to a person (not a failure)."""
     from orgplane.service.runs import checkpoint as record_checkpoint
 
     view = record_checkpoint(
@@ -245,5 +252,7 @@ def checkpoint(
         redo=redo,
         output=output,
         message=message,
+        handoff=handoff,
+        reason=reason,
     )
     _finish(view, as_json)

@@ -1,0 +1,1 @@
+"""Learning from what happened: incidents, audits, hearings, and the delegation ledger."""
