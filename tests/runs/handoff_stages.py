@@ -1,5 +1,6 @@
 """Stages of the hand-off tests: fetch (pure), classify (pure: hands a record with
-``"unusual": true`` to the seat in its ``to`` field, default ``lead``), label (effectful: appends
+``"unusual": true`` to the seat in its ``to`` field, default ``lead``; a record with
+``"boom": true`` raises an unhandled error on its first attempt), label (effectful: appends
 ``label KEY INPUT`` to ``labels.log`` in the org folder, so a test sees what it was given)."""
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ def fetch(record: Any, ctx: StageContext) -> Any:
 
 @stage("classify")
 def classify(record: Any, ctx: StageContext) -> Any:
+    if record.get("boom") and ctx.attempt == 1:
+        raise RuntimeError(f"classifier crashed on email {record['id']}")
     if record.get("unusual"):
         handoff(to=record.get("to", "lead"), reason=f"email {record['id']} fits no bucket")
     return {"id": record["id"], "bucket": "routine"}
