@@ -61,9 +61,7 @@ def plan(seed: int) -> list[Day]:
     return days
 
 
-def test_a_generated_month_matches_figures_computed_independently(
-    org: Org, store: Store
-) -> None:
+def test_a_generated_month_matches_figures_computed_independently(org: Org, store: Store) -> None:
     now = utcnow()
     days = plan(seed=12)
     process = load_process(org, "triage", store, chunk=4)
@@ -143,9 +141,7 @@ def test_a_generated_month_matches_figures_computed_independently(
     lead = next(s for s in ledger.seats if s.seat_id == "lead")
     mine = [i for i, age in handoff_day.items() if age < 28]
     answers = [answered[i] for i in mine if i in answered]
-    assert lead.received == len(mine) == by_design + sum(
-        1 for d in inside if d.mode == "handoff"
-    )
+    assert lead.received == len(mine) == by_design + sum(1 for d in inside if d.mode == "handoff")
     assert lead.answered == len(answers) and lead.open == len(mine) - len(answers)
     assert lead.returned == len([i for i in mine if i in returned])
     assert lead.median_answer_seconds == pytest.approx(statistics.median(answers))

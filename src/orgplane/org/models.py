@@ -89,6 +89,7 @@ def _share(value: Any) -> Any:
     """A share written as ``50%`` or as a fraction ``0.5``; the model keeps the fraction."""
     if isinstance(value, bool):
         raise ValueError("a share is a percentage such as 50% (or a fraction such as 0.5)")
+    written = value
     if isinstance(value, str):
         text = value.strip()
         if not text.endswith("%"):
@@ -99,7 +100,7 @@ def _share(value: Any) -> Any:
             raise ValueError(f"share {value!r}: write a percentage such as 50%") from None
         value = number / 100
     if not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ValueError(f"share {value!r} is outside 0%..100%; write e.g. 50%")
+        raise ValueError(f"share {written!r} is outside 0%..100%; write e.g. 50%")
     return float(value)
 
 
