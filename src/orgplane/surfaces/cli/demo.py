@@ -40,10 +40,11 @@ def step_org(demo: Session) -> None:
 
 def _steps() -> list[DemoStep]:
     from orgplane.surfaces.cli.demo_decide import step_decide
+    from orgplane.surfaces.cli.demo_handoffs import step_handoffs
     from orgplane.surfaces.cli.demo_runs import step_runs
     from orgplane.surfaces.cli.demo_watch import step_watch
 
-    return [step_org, step_runs, step_watch, step_decide]
+    return [step_org, step_runs, step_handoffs, step_watch, step_decide]
 
 
 @app.command()

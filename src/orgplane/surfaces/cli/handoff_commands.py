@@ -69,10 +69,9 @@ def list_queue(
                 age,
             )
         console().print(table)
-        console().print(
-            f"resolve one with '{esc(view.items[0].resolve.replace(str(view.items[0].id), 'ID'))}'",
-            soft_wrap=True,
-        )
+        first = view.items[0]
+        hint = first.resolve.replace(f" resolve {first.id} ", " resolve ID ")
+        console().print(f"resolve one with '{esc(hint)}'", soft_wrap=True)
     if view.overdue:
         raise typer.Exit(EXIT_FINDINGS)
 
