@@ -182,8 +182,14 @@ def _render_runs(found: RunList) -> None:
     for r in found.runs:
         counts = r.records
         progress = f"{counts['done']}/{r.records_total} done"
-        for key, label in (("skipped", "skipped"), ("held", "held"), ("active", "left")):
-            if counts[key]:
+        labels = (
+            ("skipped", "skipped"),
+            ("held", "held"),
+            ("handed_off", "handed off"),
+            ("active", "left"),
+        )
+        for key, label in labels:
+            if counts.get(key):
                 progress += f", {counts[key]} {label}"
         stopped = r.stopped_at
         table.add_row(
