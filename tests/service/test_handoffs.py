@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orgplane.errors import PermissionDenied, UsageError
 from orgplane.service import handoffs, org, runs
@@ -113,3 +115,18 @@ def test_the_cli(agency: Path, tmp_path: Path) -> None:
     assert orgplane(*at, "seats", "delegation", "--since", "June").returncode == 2
     text = orgplane(*at, "seats", "delegation")
     assert text.returncode == 0 and "client-lead" in text.stdout
+
+
+@given(st.text(max_size=30))
+def test_since_is_a_date_or_one_usage_error(value: str) -> None:
+    from datetime import UTC, datetime
+
+    from orgplane.service.delegation import _since
+
+    end = datetime(2026, 12, 1, tzinfo=UTC)
+    try:
+        start = _since(value, end)
+    except UsageError as exc:
+        assert "--since" in str(exc) and "\n" not in str(exc)
+    else:
+        assert start <= end and start.tzinfo is UTC
