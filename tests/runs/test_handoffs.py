@@ -119,6 +119,7 @@ def test_fifty_records_three_handed_off_finish_with_no_failure_event(
     assert status.state == "finished"
     assert states(store, status.run_id) == {"done": 47, "handed_off": 3}
     assert status.stage("classify").handed_off == 3 and status.stage("label").done == 47
+    assert [(s.handed_off, s.pending) for s in status.stages[1:]] == [(3, 0), (3, 0)]
     assert event_count(store) == 0
     assert check(store, status.run_id) == []
     with store.read() as conn:
@@ -145,6 +146,8 @@ def test_returning_a_hand_off_continues_the_record_at_the_next_stage(
         store, first.id, "return", output={"id": 4, "bucket": "vip"}, output_given=True, by="lead"
     )
     assert run_status(store, run_id).state == "running"  # the finished run has work again
+    label = run_status(store, run_id).stage("label")
+    assert (label.handed_off, label.pending) == (1, 1)  # 4's label is to do again, 8's is not
     status = process.work(run_id)
     assert status.state == "finished"
     assert states(store, run_id) == {"done": 9, "handed_off": 1}
@@ -213,7 +216,7 @@ def test_checkpoint_handoff_for_agents_that_are_not_python(org: Org, store: Stor
     status = record_checkpoint(
         store, org, run_id, "1", "fetch", "handoff", to="lead", reason="odd one"
     )
-    assert status.stage("fetch").handed_off == 1
+    assert status.stage("fetch").handed_off == 1 and status.stage("post").handed_off == 1
     with pytest.raises(UsageError, match="handed off to a person"):
         record_checkpoint(store, org, run_id, "1", "fetch", "done", output={})
     record_checkpoint(store, org, run_id, "2", "fetch", "done", output={"id": 2})

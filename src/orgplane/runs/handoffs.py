@@ -278,6 +278,18 @@ def _send_back(conn: Connection, row: Any, output: Any, now: datetime) -> None:
     conn.execute(
         statement.on_conflict_do_update(index_elements=["run_id", "seq", "stage"], set_=keep)
     )
+    later = names[names.index(row.stage) + 1 :] if row.stage in names else []
+    if later:  # the stages the person held: to do again, from the person's output
+        conn.execute(
+            update(run_checkpoints)
+            .where(
+                run_checkpoints.c.run_id == row.run_id,
+                run_checkpoints.c.seq == record.seq,
+                run_checkpoints.c.stage.in_(later),
+                run_checkpoints.c.status == Checkpoint.HANDED_OFF.value,
+            )
+            .values(status=Checkpoint.PENDING.value, error=json_or_null(None), updated_at=now)
+        )
     state = RecordState.DONE if last else RecordState.ACTIVE
     conn.execute(
         update(run_records)

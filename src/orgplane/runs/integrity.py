@@ -56,7 +56,7 @@ def check(store: Store, run_id: str) -> list[str]:
         stages = by_record.get(seq, {})
         for index, name in enumerate(names):
             status = stages.get(name, "pending")
-            if status in ("pending", "skipped"):
+            if status in ("pending", "skipped", "handed_off"):
                 continue
             early = [n for n in names[:index] if stages.get(n) != "done"]
             if early:

@@ -166,11 +166,15 @@ def record_checkpoint(
             check_target(org, to, reason)
             if state == Checkpoint.DONE:
                 raise UsageError(f"record {record_key}: stage {stage} is done; nothing to hand off")
-            writer.write(
-                Checkpoint.HANDED_OFF,
-                record_state=RecordState.HANDED_OFF,
-                error=handoff_error(to, reason),
-            )
+            error = handoff_error(to, reason)
+            writer.write(Checkpoint.HANDED_OFF, record_state=RecordState.HANDED_OFF, error=error)
+            for later in names[index + 1 :]:  # the person has the rest of it (until returned)
+                writer.values.update(
+                    stage=later,
+                    attempts=0,
+                    idempotency_key=idempotency_key(run_id, record_key, later),
+                )
+                writer.write(Checkpoint.HANDED_OFF, error=error)
             row = handoff_row(
                 run_id=run_id,
                 record_key=record_key,

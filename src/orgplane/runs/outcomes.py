@@ -108,6 +108,8 @@ def hand_off(
         return
     error = to_json(handoff_error(given.to, given.reason), "error")
     worker.put(item, stage, Checkpoint.HANDED_OFF, error=error, attempts=attempt)
+    for later in worker.specs[index + 1 :]:  # the person has the rest of it (until returned)
+        worker.put(item, later.name, Checkpoint.HANDED_OFF, error=error, attempts=0)
     worker.settle(item, RecordState.HANDED_OFF)
     definition = worker.process.definition
     row = handoff_row(
