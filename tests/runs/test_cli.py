@@ -40,7 +40,7 @@ def test_start_status_resume_list(tmp_path: Path, db_url: str, batch_file: Path)
     assert data["stages"]["validate"]["done"] == 20
     assert data["stages"]["draft"] == {
         "kind": "effectful", "done": 11, "failed": 1, "skipped": 0, "in_doubt": 0,
-        "held": 0, "running": 0, "pending": 8,
+        "held": 0, "handed_off": 0, "running": 0, "pending": 8,
     }  # fmt: skip
     assert data["stopped"]["record"] == "12" and data["stopped"]["code"] == "NEW-CODE"
     assert data["resume"].endswith("run resume pipe:b1")

@@ -38,6 +38,9 @@ INVOCATIONS: dict[str, list[str]] = {
     "run list": ["run", "list"],
     "run resume": ["run", "resume", "{run}"],
     "checkpoint": ["checkpoint", "{run}", "m1", "fetch", "--done"],
+    "queue": ["queue", "client-lead"],
+    "queue resolve": ["queue", "resolve", "1", "--outcome", "done"],  # none yet: refused (2)
+    "seats delegation": ["seats", "delegation", "--since", "2026-01-01"],
     "check": ["check"],
     "watch": ["--org", "{dir}/no-such-org.yaml", "watch"],  # stops at once: no org file
     "publish": ["publish", "nick-pipeline", "--file", "{batch}"],

@@ -187,3 +187,27 @@ def test_peppers_run_pauses_at_31_and_resumes_there(
     finally:
         store.dispose()
     assert state == "finished" and [tuple(p) for p in paused] == [("31",)]
+
+
+def test_peppers_triage_hands_one_email_to_the_client_lead_without_an_incident(
+    demo: tuple[CompletedProcess[str], Path],
+) -> None:
+    result, folder = demo
+    out = result.stdout
+    step = out[out.index("Pepper's inbox triage") : out.index("Silent failures")]
+    assert "failure events for it: 0" in step and "finished" in step
+    assert "client-lead" in step and "fits no bucket" in step
+    assert "the delegation ledger" in step and "nick-prospecting" in step
+    store = open_store(f"sqlite:///{folder / 'orgplane.db'}")
+    try:
+        from sqlalchemy import select
+
+        from orgplane.store.tables import events, handoffs
+
+        with store.read() as conn:
+            (item,) = conn.execute(select(handoffs)).all()
+            kinds = conn.execute(select(events.c.kind).where(events.c.run_id == item.run_id)).all()
+    finally:
+        store.dispose()
+    assert (item.record_key, item.to_seat, item.outcome) == ("e3", "client-lead", "done")
+    assert kinds == []

@@ -19,7 +19,9 @@ def command_paths(command: Any, prefix: str = "") -> list[str]:
     subcommands = getattr(command, "commands", None)
     if not subcommands:
         return [prefix.strip()]
-    paths: list[str] = []
+    # A group that runs a default command (``queue [SEAT]`` beside ``queue resolve``) is a
+    # command itself: its default's arguments and flags are its own.
+    paths: list[str] = [prefix.strip()] if getattr(command, "default_command", None) else []
     for name, sub in subcommands.items():
         if getattr(sub, "hidden", False):
             continue
@@ -44,10 +46,17 @@ def split_row(cell: str) -> tuple[str, set[str]]:
     return " ".join(words), set(re.findall(r"--[a-z][a-z-]*", cell))
 
 
-def options_of(path: str) -> set[str]:
-    command: Any = ROOT
+def command_at(root: Any, path: str) -> Any:
+    """The command ``path`` names (a group with a default command: that default)."""
+    command: Any = root
     for word in path.split():
         command = command.commands[word]
+    default = getattr(command, "default_command", None)
+    return command.commands[default] if default else command
+
+
+def options_of(path: str) -> set[str]:
+    command = command_at(ROOT, path)
     return {
         opt
         for param in command.params

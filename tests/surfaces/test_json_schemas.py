@@ -13,7 +13,7 @@ from orgplane.surfaces.cli import app
 from orgplane.surfaces.cli.schemas import JSON_RESULTS, model_of, render, schema_documents
 from tests.surfaces.cli_helpers import orgplane
 from tests.surfaces.test_cli_reaches_service import INVOCATIONS, walk  # noqa: F401
-from tests.surfaces.test_docs import command_paths
+from tests.surfaces.test_docs import command_at, command_paths
 
 SCHEMAS = Path(__file__).parents[2] / "docs" / "schemas"
 REGENERATE = "python -m orgplane.surfaces.cli.schemas docs/schemas"
@@ -32,9 +32,7 @@ def test_every_json_command_has_a_schema() -> None:
     root = typer.main.get_command(app)
     with_json = []
     for path in command_paths(root):
-        command = root
-        for word in path.split():
-            command = command.commands[word]  # type: ignore[attr-defined]
+        command = command_at(root, path)
         if any("--json" in p.opts for p in command.params):
             with_json.append(path)
     assert sorted(with_json) == sorted(JSON_RESULTS)
@@ -53,6 +51,11 @@ def test_json_output_validates(command: str, walk: dict[str, str]) -> None:  # n
         orgplane("--org", walk["org"], "decide", "--once")
     if command in ("hearing decide", "hearing show"):  # a hearing to decide and show
         orgplane("--org", walk["org"], "hearing", "open", "amanda")
+    if command in ("queue", "queue resolve"):  # a hand-off to list and resolve
+        orgplane(
+            *("--org", walk["org"], "checkpoint", walk["run"], "m2", "fetch"),
+            *("--handoff", "client-lead", "--reason", "fits no bucket"),
+        )
     if command == "token revoke":  # a token to revoke
         made = orgplane("--org", walk["org"], "token", "create", "nick", "--json")
         args = ["token", "revoke", json.loads(made.stdout)["prefix"]]

@@ -234,9 +234,9 @@ class WeeklyAudit(_Frozen):
     follow_ups_overdue: list[FollowUpOverdue]
     decisions_late: list[DecisionLate]
     org_changes: list[OrgSyncView]
-    # HOOK(delegation): the delegation ledger's "not really delegated" flags
-    # (learn/delegation.delegation_ledger(conn, org, since, until)) join the audit here. None
-    # means the ledger is not wired in yet; renderers say so rather than print an empty list.
+    # The delegation ledger's "not really delegated" flags of the window
+    # (learn/delegation.delegation_ledger): processes whose failures mostly ended with a person
+    # doing the agent's work.
     not_really_delegated: list[dict[str, Any]] | None = None
 
 
@@ -299,10 +299,25 @@ def weekly_audit(conn: Connection, org: Org, *, since: datetime, until: datetime
 def _delegation(
     conn: Connection, org: Org, since: datetime, until: datetime
 ) -> list[dict[str, Any]] | None:
-    """HOOK(delegation): return the delegation ledger's "not really delegated" flags of the
-    window once ``learn/delegation.py`` exists (the integrator wires it); None until then."""
-    del conn, org, since, until
-    return None
+    """The processes the delegation ledger of the window flags "not really delegated", each
+    with its seat and, in words, why."""
+    from orgplane.learn.delegation import delegation_ledger
+
+    ledger = delegation_ledger(conn, org, since, until)
+    return [
+        {
+            "process_id": p.process_id,
+            "seat_id": p.seat_id,
+            "failures": p.failures,
+            "person_after_failure": p.person_after_failure,
+            "reason": (
+                f"{p.process_id}: {p.person_after_failure} of its {p.failures} failed records "
+                f"were finished by a person (threshold {p.not_delegated_at:.0%})"
+            ),
+        }
+        for p in ledger.processes
+        if p.not_really_delegated
+    ]
 
 
 class _Window:

@@ -84,6 +84,33 @@ def _retention(value: timedelta) -> timedelta:
 
 Retention = Annotated[Duration, AfterValidator(_retention)]
 
+
+def _share(value: Any) -> Any:
+    """A share written as ``50%`` or as a fraction ``0.5``; the model keeps the fraction."""
+    if isinstance(value, bool):
+        raise ValueError("a share is a percentage such as 50% (or a fraction such as 0.5)")
+    written = value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.endswith("%"):
+            raise ValueError(f"share {value!r}: write a percentage such as 50%")
+        try:
+            number = float(text[:-1])
+        except ValueError:
+            raise ValueError(f"share {value!r}: write a percentage such as 50%") from None
+        value = number / 100
+    if not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"share {written!r} is outside 0%..100%; write e.g. 50%")
+    return float(value)
+
+
+def _format_share(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
+Share = Annotated[float, BeforeValidator(_share), PlainSerializer(_format_share, return_type=str)]
+DEFAULT_NOT_DELEGATED_AT = 0.5
+
 _URL_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -193,9 +220,16 @@ class Seat(Declared):
     urgency: SeatId | None = None
     notify_urls: list[NotifyUrl] = Field(default_factory=list)
     health: SeatHealthRules | None = None
+    answers_within: Duration | None = None
+    """How fast this person answers a hand-off: an item older than that is a failure event."""
 
     @model_validator(mode="after")
     def _retirement_matches_status(self) -> Seat:
+        if self.kind == "agent" and self.answers_within is not None:
+            raise ValueError(
+                "answers_within is for human seats: it says how fast a person answers the "
+                "records agents hand to them; remove it from this agent seat"
+            )
         if self.kind == "agent" and self.notify_urls:
             raise ValueError(
                 "notify_urls is for human seats: an agent seat's failures are told to its "
@@ -304,6 +338,9 @@ class Process(Declared):
     urgency: SeatId | None = None
     human_when_running: str | None = None
     human_when_failing: str | None = None
+    not_delegated_at: Share = DEFAULT_NOT_DELEGATED_AT
+    """The share (0..1) of this process's failures ending with a person doing the work at
+    which the delegation ledger flags it "not really delegated"."""
 
     @model_validator(mode="after")
     def _unique_stage_names(self) -> Process:

@@ -120,6 +120,21 @@ def _process_gaps(org: Org, process: Process) -> list[Gap]:
     return gaps
 
 
+def delegation_gap(process_id: str, person: int, failures: int, threshold: float) -> Gap:
+    """The gap of a process the delegation ledger measured as not really delegated: ``person``
+    of its ``failures`` (records) ended with a person doing the work, at or over ``threshold``."""
+    return Gap(
+        "process",
+        process_id,
+        "decision",
+        f"process {process_id!r} is not really delegated: {person} of its {failures} failures in "
+        f"the last 28 days ended with a person doing the agent's work (at or over "
+        f"{threshold * 100:g}%, its 'not_delegated_at'); handle those errors so the agent "
+        "recovers, or say in 'human_when_failing' that a person does the work "
+        "('orgplane seats delegation')",
+    )
+
+
 def _reach_gaps(org: Org) -> list[Gap]:
     """Who decides, and can they be told? Escalations nobody can reach, URLs Apprise cannot
     use, seats up the line an escalation would reach without a URL, variables not set here."""

@@ -19,5 +19,6 @@ EventKind = Literal[
     "empty_input",
     "recovered",
     "paused",
+    "overdue_handoff",
 ]
 SubjectKind = Literal["output", "metric", "process", "run", "seat", "heartbeat"]

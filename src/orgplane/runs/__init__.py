@@ -18,6 +18,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from orgplane.runs.handoffs import HandOff, handoff
     from orgplane.runs.integrity import check
     from orgplane.runs.manual import record_checkpoint
     from orgplane.runs.process import Process, load_process, run_id_for
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 # Imported on first use: a command that only reads a run's status loads only status.py.
 _HOMES = {
     "check": "integrity",
+    "HandOff": "handoffs",
+    "handoff": "handoffs",
     "record_checkpoint": "manual",
     "Process": "process",
     "load_process": "process",
@@ -42,11 +45,13 @@ _HOMES = {
 }
 
 __all__ = [
+    "HandOff",
     "Process",
     "RunStatus",
     "StageContext",
     "StageCounts",
     "check",
+    "handoff",
     "list_runs",
     "load_process",
     "read_batch",

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from orgplane.respond.events import FailureEvent, record_event
+from orgplane.runs.handoffs import insert_handoffs
 from orgplane.runs.leases import LeaseLost, renew, still_mine
 from orgplane.runs.rawdb import RawDb
 from orgplane.runs.registry import idempotency_key as idempotency_key  # re-exported
@@ -57,6 +58,7 @@ class Buffer:
     settled: dict[int, str] = field(default_factory=dict)
     finished: list[int] = field(default_factory=list)  # done records, settled at chunk end
     events: list[FailureEvent] = field(default_factory=list)
+    handoffs: list[dict[str, Any]] = field(default_factory=list)  # rows of runs/handoffs.py
     run_failure: tuple[str, str, str, str] | None = None
     on_settled: Callable[[int], None] | None = None
 
@@ -98,7 +100,8 @@ class Buffer:
         if (
             self.db.sqlite
             and len(self.done) <= 1
-            and not (self.rows or self.settled or self.events or self.run_failure)
+            and not (self.rows or self.settled or self.events or self.handoffs)
+            and self.run_failure is None
             and not self.due()
         ):
             now = self.db.ts(utcnow())
@@ -127,6 +130,10 @@ class Buffer:
         """Queue a failure event, to be recorded in the commit of the change it describes."""
         self.events.append(event)
 
+    def handoff(self, row: dict[str, Any]) -> None:
+        """Queue a hand-off's queue row, to be stored in the commit that settles its record."""
+        self.handoffs.append(row)
+
     def fail_run(
         self, record_key: str, stage: str, error_json: str, state: str = RunState.FAILED
     ) -> None:
@@ -153,7 +160,13 @@ class Buffer:
             self.settled.update(dict.fromkeys(self.finished, RecordState.DONE.value))
             self.finished.clear()
         if not (
-            self.rows or self.done or self.settled or self.events or self.run_failure or renew_lease
+            self.rows
+            or self.done
+            or self.settled
+            or self.events
+            or self.handoffs
+            or self.run_failure
+            or renew_lease
         ):
             return
         now = self.db.ts(utcnow())
@@ -166,7 +179,8 @@ class Buffer:
         if (
             self.db.sqlite
             and self.intent is not None
-            and not (due or renew_lease or self.settled or self.events or self.run_failure)
+            and not (due or renew_lease or self.settled or self.events or self.handoffs)
+            and self.run_failure is None
             and len(self.rows) + len(self.done) <= ONE_STATEMENT
         ):
             # The effectful step's commit: its intent and the previous result, one statement.
@@ -178,7 +192,8 @@ class Buffer:
         # Settling every held record checks each of them (compare-and-set on the owner), so a
         # commit that ends the chunk needs no renewal.
         ends_chunk = len(self.settled) >= self.holding
-        transaction = self.db.sa_transaction() if self.events else self.db.transaction()
+        through_sa = self.events or self.handoffs
+        transaction = self.db.sa_transaction() if through_sa else self.db.transaction()
         with transaction as cursor:
             if (self.intent is None or due or renew_lease) and not ends_chunk:
                 renew(
@@ -207,6 +222,7 @@ class Buffer:
                 self.db.one(cursor, FAIL_RUN, (*self.run_failure, self.run_id))
             for event in self.events:
                 record_event(self.db.sa, event)
+            insert_handoffs(self.db.sa, self.handoffs)
         settled = len(self.settled)
         self.holding -= settled
         self._committed()
@@ -230,6 +246,7 @@ class Buffer:
         self.done.clear()
         self.settled.clear()
         self.events.clear()
+        self.handoffs.clear()
         self.run_failure = None
         self.intent = None
 

@@ -11,7 +11,7 @@ from orgplane.errors import NotFoundError
 from orgplane.store.engine import Store
 from orgplane.store.tables import run_checkpoints, run_records, runs
 
-SETTLED = ("done", "skipped", "held")
+SETTLED = ("done", "skipped", "held", "handed_off")
 
 
 def check(store: Store, run_id: str) -> list[str]:
@@ -56,7 +56,7 @@ def check(store: Store, run_id: str) -> list[str]:
         stages = by_record.get(seq, {})
         for index, name in enumerate(names):
             status = stages.get(name, "pending")
-            if status in ("pending", "skipped"):
+            if status in ("pending", "skipped", "handed_off"):
                 continue
             early = [n for n in names[:index] if stages.get(n) != "done"]
             if early:

@@ -14,38 +14,60 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from orgplane.errors import NotFoundError, UsageError
 from orgplane.org.models import Org
 from orgplane.respond.events import FailureEvent, record_event
+from orgplane.runs.handoffs import (
+    FAILURE_STATES,
+    check_target,
+    handoff_error,
+    handoff_row,
+    insert_handoffs,
+)
 from orgplane.runs.policy import Decision, Failure, decide, failure_names
 from orgplane.runs.registry import idempotency_key
 from orgplane.runs.statements import Checkpoint, RecordState, RunState, json_or_null
 from orgplane.runs.status import RunStatus, next_run_state, run_status
 from orgplane.store.engine import Store
-from orgplane.store.tables import run_checkpoints, run_records, runs
+from orgplane.store.tables import manual_checkpoints, run_checkpoints, run_records, runs
 from orgplane.store.types import utcnow
 from orgplane.store.upsert import dialect_insert
 
-Action = Literal["done", "redo", "failed"]
+Action = Literal["done", "redo", "failed", "handoff"]
 
 
 def checkpoint_action(
-    *, done: bool, failed: str | None, redo: bool, output_given: bool = False
+    *,
+    done: bool,
+    failed: str | None,
+    redo: bool,
+    output_given: bool = False,
+    handoff: str | None = None,
+    reason_given: bool = False,
 ) -> Action:
     """The action ``orgplane checkpoint``'s flags ask for: exactly one of ``--done``,
-    ``--failed CODE`` and ``--redo``, and ``--output`` only with ``--done``; else UsageError."""
-    chosen = [
-        name for name, on in (("done", done), ("failed", failed is not None), ("redo", redo)) if on
-    ]
+    ``--failed CODE``, ``--redo`` and ``--handoff SEAT``; ``--output`` only with ``--done``,
+    ``--reason`` only (and always) with ``--handoff``; else UsageError."""
+    flags = (
+        ("done", done),
+        ("failed", failed is not None),
+        ("redo", redo),
+        ("handoff", handoff is not None),
+    )
+    chosen = [name for name, on in flags if on]
     if len(chosen) != 1:
-        raise UsageError("give exactly one of --done, --failed CODE or --redo")
+        raise UsageError("give exactly one of --done, --failed CODE, --redo or --handoff SEAT")
     if output_given and not done:
         raise UsageError("--output goes with --done")
     if failed is not None and not failed.strip():
         raise UsageError("--failed needs the error code, e.g. --failed LM-500")
-    action: Action = "done" if done else "redo" if redo else "failed"
+    if handoff is not None and not reason_given:
+        raise UsageError("--handoff needs --reason TEXT: why this record needs a person")
+    if reason_given and handoff is None:
+        raise UsageError("--reason goes with --handoff SEAT")
+    action: Action = "done" if done else "redo" if redo else "failed" if failed else "handoff"
     return action
 
 
@@ -60,12 +82,19 @@ def record_checkpoint(
     output: Any = None,
     code: str | None = None,
     message: str | None = None,
+    to: str | None = None,
+    reason: str | None = None,
+    actor: str | None = None,
 ) -> RunStatus:
     """Record ``action`` for (record, stage) of ``run_id`` in one transaction; the new status.
 
     Refuses (UsageError, nothing written) a stage whose earlier stages are not done, a record
     another worker holds a live lease on, and a ``--done`` that contradicts a stored output.
-    ``org`` (its handled errors) is needed only for ``failed``: a caller may skip loading it.
+    ``org`` (its handled errors, its seats) is needed only for ``failed`` and ``handoff``
+    (``to`` must be an active human seat, ``reason`` given): a caller may skip loading it.
+    Every checkpoint is logged in ``manual_checkpoints`` with the run's state then and whether
+    it was made after a failure (the run failed or held, or this stage failed, held or in
+    doubt), for the delegation ledger; ``actor`` is who made it (None: the local operator).
     """
     now = utcnow()
     with store.write() as conn:
@@ -105,6 +134,11 @@ def record_checkpoint(
                 f"record {record_key}: stage {early[0]!r} is not done yet; checkpoint it first"
             )
         current = rows.get(stage)
+        if record.state == RecordState.HANDED_OFF:
+            raise UsageError(
+                f"record {record_key} of run {run_id} is handed off to a person; it comes back "
+                "when they resolve it ('orgplane queue', then 'orgplane queue resolve ID')"
+            )
         settled = (RecordState.DONE, RecordState.SKIPPED)
         if record.state in settled and not (action == "done" and current is not None):
             raise UsageError(f"record {record_key} is already {record.state} in run {run_id}")
@@ -121,7 +155,39 @@ def record_checkpoint(
             "error": json_or_null(None),
         }
         writer = _Writer(conn, run, record, names, values, now)
-        if action == "done":
+        after_failure = run.status in FAILURE_STATES or state in (
+            Checkpoint.FAILED,
+            Checkpoint.HELD,
+            Checkpoint.IN_DOUBT,
+        )
+        if action == "handoff":
+            if org is None or to is None or reason is None:
+                raise ValueError("record_checkpoint(..., 'handoff') needs the org, to and reason")
+            check_target(org, to, reason)
+            if state == Checkpoint.DONE:
+                raise UsageError(f"record {record_key}: stage {stage} is done; nothing to hand off")
+            error = handoff_error(to, reason)
+            writer.write(Checkpoint.HANDED_OFF, record_state=RecordState.HANDED_OFF, error=error)
+            for later in names[index + 1 :]:  # the person has the rest of it (until returned)
+                writer.values.update(
+                    stage=later,
+                    attempts=0,
+                    idempotency_key=idempotency_key(run_id, record_key, later),
+                )
+                writer.write(Checkpoint.HANDED_OFF, error=error)
+            row = handoff_row(
+                run_id=run_id,
+                record_key=record_key,
+                stage=stage,
+                process_id=run.process_id,
+                from_seat=actor or run.seat_id,
+                to=to,
+                reason=reason,
+                during_failure=after_failure,
+                now=now,
+            )
+            insert_handoffs(conn, [row])
+        elif action == "done":
             if state == Checkpoint.DONE:
                 if current is not None and current.output != output:
                     raise UsageError(
@@ -145,6 +211,18 @@ def record_checkpoint(
             if org is None:
                 raise ValueError("record_checkpoint(..., 'failed') needs the org")
             writer.failed(org, Failure.from_code(code, message), index)
+        conn.execute(
+            insert(manual_checkpoints).values(
+                run_id=run_id,
+                record_key=record_key,
+                stage=stage,
+                action=action,
+                run_status=run.status,
+                during_failure=after_failure,
+                actor=actor,
+                created_at=now,
+            )
+        )
         writer.settle_run()
     return _status_after(store, run_id)
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from orgplane.errors import UsageError
 from orgplane.respond.events import EventKind, FailureEvent
+from orgplane.runs.handoffs import HandOff, check_target, handoff_error, handoff_row
 from orgplane.runs.policy import Decision, Failure
 from orgplane.runs.records import decode, to_json
 from orgplane.runs.registry import StageSpec
@@ -93,6 +95,39 @@ def apply_decision(
     message = decision.message(failure, worker.process.definition.id, item.key, stage)
     details = {**failure.as_dict(handled), "escalate_to": handled.escalate_to}
     worker.buffer.event(_event(worker, item, stage, decision.event_kind, message, details))
+
+
+def hand_off(
+    worker: Worker, item: Item, index: int, stage: str, attempt: int, given: HandOff
+) -> None:
+    """Queue ``item``'s hand-off at ``stage`` to a person: a ``handed_off`` checkpoint, the
+    record settled, and its queue row, committed together; no failure event. A target that is
+    not an active human seat stops the run (the stage's code is wrong), naming it."""
+    org = worker.process.org
+    try:
+        check_target(org, given.to, given.reason)
+    except UsageError as exc:
+        failure = Failure("HandOffRefused", str(exc), None, None)
+        stop_run(worker, item, index, stage, attempt, failure, Decision("fail", None))
+        return
+    error = to_json(handoff_error(given.to, given.reason), "error")
+    worker.put(item, stage, Checkpoint.HANDED_OFF, error=error, attempts=attempt)
+    for later in worker.specs[index + 1 :]:  # the person has the rest of it (until returned)
+        worker.put(item, later.name, Checkpoint.HANDED_OFF, error=error, attempts=0)
+    worker.settle(item, RecordState.HANDED_OFF)
+    definition = worker.process.definition
+    row = handoff_row(
+        run_id=worker.run_id,
+        record_key=item.key,
+        stage=stage,
+        process_id=definition.id,
+        from_seat=definition.seat,
+        to=given.to,
+        reason=given.reason,
+        during_failure=False,  # a worker works only a running run
+        now=utcnow(),
+    )
+    worker.buffer.handoff(row)
 
 
 def stop_run(

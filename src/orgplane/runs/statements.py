@@ -32,6 +32,7 @@ class Checkpoint(StrEnum):
     SKIPPED = "skipped"
     IN_DOUBT = "in_doubt"  # started, never finished, and nobody could tell whether it happened
     HELD = "held"  # escalated: waits for a person
+    HANDED_OFF = "handed_off"  # given to a person by design (a hand-off): settled, not a failure
 
 
 class RecordState(StrEnum):
@@ -41,6 +42,7 @@ class RecordState(StrEnum):
     DONE = "done"
     SKIPPED = "skipped"
     HELD = "held"
+    HANDED_OFF = "handed_off"  # settled: a person has it (runs/handoffs.py); the run goes on
 
 
 class RunState(StrEnum):

@@ -22,7 +22,16 @@ from orgplane.runs.statements import COUNTS, RUN, WAITING, Checkpoint, RunState
 from orgplane.store.engine import Store
 from orgplane.store.tables import run_records, runs
 
-STAGE_STATES = ("done", "failed", "skipped", "in_doubt", "held", "running", "pending")
+STAGE_STATES = (
+    "done",
+    "failed",
+    "skipped",
+    "in_doubt",
+    "held",
+    "handed_off",
+    "running",
+    "pending",
+)
 
 
 def resume_command(run_id: str, org_path: str | Path | None = None) -> str:
@@ -69,6 +78,7 @@ class StageCounts:
     skipped: int = 0
     in_doubt: int = 0
     held: int = 0
+    handed_off: int = 0
     running: int = 0
     pending: int = 0
 
@@ -232,7 +242,8 @@ def list_runs(
             "state": r.status,
             "records_total": r.records_total,
             "records": {
-                s: states.get(r.id, {}).get(s, 0) for s in ("done", "skipped", "held", "active")
+                s: states.get(r.id, {}).get(s, 0)
+                for s in ("done", "skipped", "held", "handed_off", "active")
             },
             "started_at": r.created_at,
             "finished_at": r.finished_at,

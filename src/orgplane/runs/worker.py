@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from orgplane.respond.events import FailureEvent
 from orgplane.runs.checkpoints import Buffer, idempotency_key
+from orgplane.runs.handoffs import HandOff
 from orgplane.runs.leases import Claim, Claimed, LeaseLost, Remaining, claim, release
-from orgplane.runs.outcomes import Item, apply_decision, resolve_in_doubt, stop_run
+from orgplane.runs.outcomes import Item, apply_decision, hand_off, resolve_in_doubt, stop_run
 from orgplane.runs.policy import Decision, Failure, decide, names_of
 from orgplane.runs.rawdb import RawDb
 from orgplane.runs.records import as_stored, encode, not_json
@@ -224,6 +225,9 @@ class Worker:
             )
             try:
                 output = spec.function(value, context)
+            except HandOff as given:  # work for a person by design: not a failure
+                hand_off(self, item, index, name, attempt, given)
+                return
             except Exception as exc:
                 failure = Failure.from_exception(exc)
                 decision = decide(self.process.definition, names_of(exc), attempt)

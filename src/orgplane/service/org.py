@@ -189,11 +189,22 @@ class Readiness(Result):
 def readiness(session: Session) -> Readiness:
     """Ask the audit's five questions of every process, output and seat of the org, then
     whether the response was drilled: the latest drill of each scenario and subject (a failed
-    one is a gap) and the processes and outputs never drilled."""
+    one is a gap) and the processes and outputs never drilled; a process the delegation ledger
+    of the last 28 days flags "not really delegated" is a gap too."""
+    from orgplane.learn.delegation import default_since, delegation_ledger
     from orgplane.learn.drill_results import latest_steps
-    from orgplane.org.readiness import readiness_gaps
+    from orgplane.org.readiness import delegation_gap, readiness_gaps
+    from orgplane.store.types import utcnow
 
     org = session.org()
+    now = utcnow()
+    with session.store().read() as conn:
+        ledger = delegation_ledger(conn, org, default_since(now), now)
+    measured = [
+        delegation_gap(p.process_id, p.person_after_failure, p.failures, p.not_delegated_at)
+        for p in ledger.processes
+        if p.not_really_delegated
+    ]
     with session.store().read() as conn:
         latest = latest_steps(conn)
     drills = [
@@ -256,7 +267,7 @@ def readiness(session: Session) -> Readiness:
             question_text=QUESTIONS[g.question],
             message=g.message,
         )
-        for g in readiness_gaps(org)
+        for g in [*readiness_gaps(org), *measured]
     ] + drill_gaps
     return Readiness(ok=not gaps, gaps=gaps, drills=drills, undrilled=undrilled)
 

@@ -16,7 +16,8 @@ from orgplane.service.session import Session
 
 
 class PendingRecord(Result):
-    """A record of the run not yet settled (done or skipped), and what it needs next."""
+    """A record of the run not yet settled (done, skipped or handed off), and what it needs
+    next."""
 
     record: str
     seq: int
@@ -37,7 +38,7 @@ class RunWork(Result):
     state: str
     stages: list[str]
     settled: int
-    """Records done or skipped."""
+    """Records done, skipped or handed off to a person."""
     left: int
     """Records not settled, all of them (``records`` holds at most ``limit``)."""
     records: list[PendingRecord]
@@ -51,7 +52,12 @@ def run_work(session: Session, run_id: str, *, limit: int = 50) -> RunWork:
     from orgplane.runs.statements import Checkpoint, RecordState
     from orgplane.store.tables import run_checkpoints, run_records, runs
 
-    settled_states = (RecordState.DONE.value, RecordState.SKIPPED.value)
+    # A handed-off record is a person's now: nothing is left of it for the agent.
+    settled_states = (
+        RecordState.DONE.value,
+        RecordState.SKIPPED.value,
+        RecordState.HANDED_OFF.value,
+    )
     with session.store().read() as conn:
         run = conn.execute(select(runs).where(runs.c.id == run_id)).first()
         if run is None:

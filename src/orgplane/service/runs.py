@@ -34,6 +34,7 @@ class StageView(Result):
     skipped: int
     in_doubt: int
     held: int
+    handed_off: int
     running: int
     pending: int
 
@@ -282,13 +283,17 @@ def checkpoint(
     redo: bool = False,
     output: str | None = None,
     message: str | None = None,
+    handoff: str | None = None,
+    reason: str | None = None,
     actor: str | None = None,
 ) -> RunView:
     """Record one stage of one record by hand, with the runner's semantics; the run afterwards.
 
-    Exactly one of ``done``, ``failed`` (the error code) or ``redo``; ``output`` (JSON text)
-    only with ``done``. Handled errors apply to ``failed`` exactly as in the runner.
-    PermissionDenied when ``actor`` is another seat than the run's process's.
+    Exactly one of ``done``, ``failed`` (the error code), ``redo`` or ``handoff`` (the human
+    seat the record goes to, with ``reason``); ``output`` (JSON text) only with ``done``.
+    Handled errors apply to ``failed`` exactly as in the runner; a hand-off settles the record
+    ``handed_off`` in that seat's queue (no failure event). PermissionDenied when ``actor`` is
+    another seat than the run's process's.
     """
     from orgplane.runs import record_checkpoint
     from orgplane.runs.manual import checkpoint_action
@@ -296,10 +301,18 @@ def checkpoint(
     if actor is not None:
         _require_run_seat(session, run_id, actor)
 
-    action = checkpoint_action(done=done, failed=failed, redo=redo, output_given=output is not None)
+    action = checkpoint_action(
+        done=done,
+        failed=failed,
+        redo=redo,
+        output_given=output is not None,
+        handoff=handoff,
+        reason_given=reason is not None,
+    )
     status = record_checkpoint(
         session.store(),
-        session.org() if action == "failed" else None,  # only --failed needs handled errors
+        # only --failed (handled errors) and --handoff (its seat) need the org
+        session.org() if action in ("failed", "handoff") else None,
         run_id,
         record,
         stage,
@@ -307,6 +320,9 @@ def checkpoint(
         output=_parse_output(output),
         code=failed,
         message=message,
+        to=handoff,
+        reason=reason,
+        actor=actor,
     )
     return _view(session, status, f"recorded {record} / {stage}: {action}")
 

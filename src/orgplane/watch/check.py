@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from orgplane.org.models import Org, Output
+from orgplane.runs.handoffs import record_overdue
 from orgplane.store.engine import Store
 from orgplane.store.types import utcnow
 from orgplane.watch.heartbeats import heartbeat_findings
@@ -34,6 +35,7 @@ class CheckReport:
     checked_at: datetime
     findings: list[Finding]
     transitions: list[dict[str, Any]] = field(default_factory=list)
+    overdue_handoffs: int = 0  # hand-offs that became a failure event in this pass
 
     @property
     def ok(self) -> bool:
@@ -69,8 +71,10 @@ def check_once(store: Store, org: Org, now: datetime | None = None) -> CheckRepo
     scheduled = frozenset(o.id for o in org.outputs.values() if o.schedule)
     with store.write() as conn:
         transitions = save_findings(conn, findings, now, scheduled, snap.priors)
+        # A person running late on a hand-off is a failure too: one event per item.
+        overdue = record_overdue(conn, org, now)
     keep_fresh_files(store, org, findings, readings, now, snap.priors)
-    return CheckReport(now, findings, transitions)
+    return CheckReport(now, findings, transitions, overdue)
 
 
 def evaluate(

@@ -68,6 +68,13 @@ REQUESTS: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {
         {"json": {"subject_kind": "process", "subject_id": "nick-prospecting", "message": "x"}},
     ),
     ("POST", "/api/decisions/{decision_id}/ack"): ("ceo", "/api/decisions/1/ack", {}),
+    ("GET", "/api/delegation"): ("radar", "/api/delegation", {"params": {"since": "2026-01-01"}}),
+    ("GET", "/api/queue"): ("client-lead", "/api/queue", {}),
+    ("POST", "/api/queue/{handoff_id}/resolve"): (
+        "client-lead",
+        "/api/queue/1/resolve",
+        {"json": {"outcome": "done", "note": "answered"}},
+    ),
 }
 
 
@@ -90,9 +97,13 @@ def test_every_route_reaches_a_service_function(agency: Path, tmp_path: Path) ->
     session, tokens = prepare(agency, db, tmp_path)
     from orgplane.service.decisions import decide_pending
     from orgplane.service.failures import report_failure
+    from orgplane.service.runs import checkpoint
+    from orgplane.service.tokens import create_token
 
     report_failure(session, "unhandled_error", "process", "pepper-triage", "stalled")
     decide_pending(session)
+    checkpoint(session, RUN, "m2", "fetch", handoff="client-lead", reason="fits no bucket")
+    tokens["client-lead"] = create_token(session, "client-lead").token
     missing = []
     with (
         service_calls(plumbing=PLUMBING, threads=True) as seen,

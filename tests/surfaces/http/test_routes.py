@@ -185,3 +185,42 @@ def test_the_weekly_audit_route_answers_as_the_cli_and_names_its_parameter(api: 
         assert moved["since"] == "2026-11-23T00:00:00+00:00"
         bad = client.get("/api/audit/weekly", params={"since": "next tuesday"})
         assert bad.status_code == 400 and bad.json()["message"].startswith("since ")
+
+
+def test_a_token_s_seat_sees_and_resolves_only_its_own_hand_offs(api: Api) -> None:
+    from orgplane.service.tokens import create_token
+
+    api.tokens["client-lead"] = create_token(api.session, "client-lead").token
+    handoff = {"run_id": RUN, "record": "m1", "stage": "fetch", "action": "handoff"}
+    with api.client("pepper") as client:
+        half = client.post("/api/checkpoints", json={**handoff, "to": "client-lead"})
+        assert half.status_code == 422  # 'to' without a 'reason'
+        made = client.post(
+            "/api/checkpoints", json={**handoff, "to": "client-lead", "reason": "odd"}
+        )
+        assert made.status_code == 200, made.text
+        assert made.json()["stages"]["fetch"]["handed_off"] == 1
+        assert client.get("/api/queue").json()["items"] == []  # pepper's own: nothing
+    with api.client("coo") as client:
+        assert client.get("/api/queue").json() == {"seat": "coo", "items": [], "overdue": 0}
+    with api.client("client-lead") as client:
+        (item,) = client.get("/api/queue").json()["items"]
+        assert (item["record"], item["reason"], item["seat"]) == ("m1", "odd", "client-lead")
+    with api.client("coo") as client:
+        refused = client.post(f"/api/queue/{item['id']}/resolve", json={"outcome": "done"})
+        assert refused.status_code == 403, refused.text
+    with api.client("client-lead") as client:
+        no_output = client.post(f"/api/queue/{item['id']}/resolve", json={"outcome": "return"})
+        assert no_output.status_code == 400
+        back = client.post(
+            f"/api/queue/{item['id']}/resolve", json={"outcome": "return", "output": {"id": 1}}
+        )
+        assert back.status_code == 200, back.text
+        assert back.json()["resolved_by"] == "client-lead"
+        assert client.get("/api/queue").json()["items"] == []
+    with httpx.Client(base_url=api.url, timeout=30) as anonymous:
+        assert anonymous.get("/api/queue").status_code == 401
+    with api.client("radar") as client:
+        ledger = client.get("/api/delegation").json()
+    lead = next(s for s in ledger["seats"] if s["seat"] == "client-lead")
+    assert (lead["received"], lead["returned"]) == (1, 1)

@@ -29,7 +29,7 @@ from tests.surfaces.mcp.helpers import call, refused, started_nick_run, text_of
 RUN = "nick-prospecting:b1"
 SERVICE = str(Path(__file__).parents[3] / "src" / "orgplane" / "service")
 PLUMBING = ("session.py", "models.py", "progress.py", "__init__.py", "permissions.py")
-VERBS = {"show", "list", "record", "publish", "push", "gate", "report", "ack"}
+VERBS = {"show", "list", "record", "publish", "push", "gate", "report", "ack", "resolve"}
 
 # Each tool with arguments it succeeds with, in an order that makes each possible (a failure
 # reported, then decided, before the decision is shown). Shared with the stdio and HTTP tests.
@@ -56,6 +56,7 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ),
     ("list_decisions", {"include_closed": True}),
     ("show_briefing", {"seat_id": "radar"}),
+    ("list_handoffs", {}),
 ]
 """Nick's calls; push_metric (Tally's metrics), ack_decision (people) and show_decision (after
 a decide) are called by the tests with the seat they need."""
@@ -141,7 +142,8 @@ def test_every_tool_reaches_a_service_function(nick_org: Path) -> None:
 
     with service_calls(current) as reached:  # before the loop starts: its threads inherit it
         run(walk)
-    walked = {name for name, _ in CALLS} | {"push_metric", "ack_decision", "show_decision"}
+    people = {"ack_decision", "resolve_handoff"}  # called by people in their own tests
+    walked = {name for name, _ in CALLS} | {"push_metric", "show_decision"} | people
     assert walked == {t.name for t in run(server.list_tools)}, "add the new tool to CALLS"
     for name, _ in CALLS:
         assert reached.get(name), f"tool {name} called no service function"
@@ -286,3 +288,50 @@ def test_orgplane_mcp_refuses_bad_input_before_it_serves(tmp_path: Path, nick_or
     assert "none.yaml:0: no org file here" in missing.stderr, missing.stderr
     no_seat = orgplane("--org", str(nick_org), "mcp", "--allow-writes")
     assert no_seat.returncode == 2 and "--seat SEAT" in no_seat.stderr and no_seat.stdout == ""
+
+
+def test_a_record_handed_off_is_listed_and_resolved_only_by_its_seat(nick_org: Path) -> None:
+    async def as_nick() -> None:
+        async with Client(serve(nick_org, allow_writes=True, seat="nick")) as client:
+            message = await refused(
+                client,
+                "record_checkpoint",
+                {"run_id": RUN, "record": "2", "stage": "validate", "outcome": "handoff"},
+            )
+            assert "handoff_to" in message
+            handed = await call(
+                client,
+                "record_checkpoint",
+                {
+                    "run_id": RUN,
+                    "record": "2",
+                    "stage": "validate",
+                    "outcome": "handoff",
+                    "handoff_to": "ceo",
+                    "reason": "a prospect David knows",
+                },
+            )
+            assert handed.structured_content is not None
+            assert handed.structured_content["stages"]["validate"]["handed_off"] == 1
+            mine = await call(client, "list_handoffs")
+            assert "no open hand-offs for nick" in text_of(mine)
+
+    async def as_coo() -> None:
+        async with Client(serve(nick_org, allow_writes=True, seat="coo")) as client:
+            message = await refused(client, "resolve_handoff", {"handoff_id": 1, "outcome": "done"})
+            assert message.startswith("not allowed") and "belongs to seat ceo" in message
+
+    async def as_ceo() -> None:
+        async with Client(serve(nick_org, allow_writes=True, seat="ceo")) as client:
+            listed = await call(client, "list_handoffs")
+            assert "#1 to ceo: record 2" in text_of(listed)
+            assert "a prospect David knows" in text_of(listed)
+            done = await call(
+                client, "resolve_handoff", {"handoff_id": 1, "outcome": "done", "note": "mine"}
+            )
+            assert done.structured_content is not None
+            assert done.structured_content["resolved_by"] == "ceo"
+
+    run(as_nick)
+    run(as_coo)
+    run(as_ceo)

@@ -10,6 +10,7 @@ from orgplane.store.tables.drills import drills
 from orgplane.store.tables.events import events
 from orgplane.store.tables.forced import forced_resumes
 from orgplane.store.tables.gate import gate_answers, last_good_files
+from orgplane.store.tables.handoffs import handoffs, manual_checkpoints
 from orgplane.store.tables.hearings import hearings
 from orgplane.store.tables.incidents import follow_ups, incident_steps, incidents
 from orgplane.store.tables.notifications import notification_attempts, notifications
@@ -36,10 +37,12 @@ __all__ = [
     "follow_ups",
     "forced_resumes",
     "gate_answers",
+    "handoffs",
     "hearings",
     "incident_steps",
     "incidents",
     "last_good_files",
+    "manual_checkpoints",
     "metadata",
     "metrics",
     "notification_attempts",

@@ -209,7 +209,6 @@ def sections(audit: WeeklyAudit) -> list[Section]:
             ],
             "The org did not change this week.",
         ),
-        # HOOK(delegation): the delegation ledger's "not really delegated" flags.
         Section(
             "Not really delegated",
             ["seat", "flag"],

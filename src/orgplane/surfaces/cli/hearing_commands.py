@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of text.")
 SEAT_ARGUMENT = typer.Argument(..., metavar="SEAT", help="The seat the hearing is about.")
 
-seats_app = typer.Typer(help="Seats of the chart: their health.", no_args_is_help=True)
+seats_app = typer.Typer(
+    help="Seats of the chart: their health, and how the work is really shared.",
+    no_args_is_help=True,
+)
 app.add_typer(seats_app, name="seats")
 
 hearing_app = typer.Typer(

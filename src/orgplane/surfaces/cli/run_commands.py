@@ -66,13 +66,23 @@ def render_status(view: RunView) -> None:
         "skipped",
         "in doubt",
         "held",
+        "handed off",
         "running",
         "pending",
     ]
     for header in headers:
         table.add_column(header, justify="left" if header in ("stage", "kind") else "right")
     for name, s in view.stages.items():
-        counts = (s.done, s.failed, s.skipped, s.in_doubt, s.held, s.running, s.pending)
+        counts = (
+            s.done,
+            s.failed,
+            s.skipped,
+            s.in_doubt,
+            s.held,
+            s.handed_off,
+            s.running,
+            s.pending,
+        )
         table.add_row(esc(name), esc(s.kind), *(str(v) for v in counts))
     out.print(table)
     if view.stopped:
@@ -179,8 +189,14 @@ def _render_runs(found: RunList) -> None:
     for r in found.runs:
         counts = r.records
         progress = f"{counts['done']}/{r.records_total} done"
-        for key, label in (("skipped", "skipped"), ("held", "held"), ("active", "left")):
-            if counts[key]:
+        labels = (
+            ("skipped", "skipped"),
+            ("held", "held"),
+            ("handed_off", "handed off"),
+            ("active", "left"),
+        )
+        for key, label in labels:
+            if counts.get(key):
                 progress += f", {counts[key]} {label}"
         stopped = r.stopped_at
         table.add_row(
@@ -234,10 +250,17 @@ def checkpoint(
     redo: bool = typer.Option(False, "--redo", help="Release a held stage to run again on resume."),
     output: str | None = typer.Option(None, "--output", metavar="JSON", help="The stage's output."),
     message: str | None = typer.Option(None, "--message", help="What went wrong, with --failed."),
+    handoff: str | None = typer.Option(
+        None, "--handoff", metavar="SEAT", help="Hand the record to this human seat's queue."
+    ),
+    reason: str | None = typer.Option(
+        None, "--reason", metavar="TEXT", help="Why the record needs a person, with --handoff."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Record a stage of a record by hand: agents that are not Python, and people releasing a
-    record held in doubt. Handled errors apply to --failed exactly as in the runner."""
+    record held in doubt. Handled errors apply to --failed exactly as in the runner; --handoff
+    gives the record to a person (not a failure)."""
     from orgplane.service.runs import checkpoint as record_checkpoint
 
     view = record_checkpoint(
@@ -250,5 +273,7 @@ def checkpoint(
         redo=redo,
         output=output,
         message=message,
+        handoff=handoff,
+        reason=reason,
     )
     _finish(view, as_json)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from orgplane.service.audit import WeeklyAudit
 from orgplane.service.briefing import Briefing
 from orgplane.service.decisions import DecisionList, DecisionView
+from orgplane.service.delegation import DelegationView
 from orgplane.service.health import Findings, SeatDetail
 from orgplane.service.notifications import NotificationList
 from orgplane.service.org import Chart, Readiness
@@ -64,6 +65,18 @@ def get_weekly_audit(
     from orgplane.service.audit import weekly_audit
 
     return result_json(weekly_audit(session, since=since, flag="since"))
+
+
+@router.get("/delegation", response_model=DelegationView, summary="The delegation ledger")
+def get_delegation(
+    session: Reader,
+    since: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
+) -> JSONResponse:
+    """Per process, who finished its records (the agent, a person by design, a person after a
+    failure) with shares; per human seat, how fast it answered its hand-offs."""
+    from orgplane.service.delegation import delegation
+
+    return result_json(delegation(session, since=since))
 
 
 @router.get("/seats", response_model=SeatList, summary="Every seat")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from orgplane.service.decisions import DecisionView
 from orgplane.service.failures import FailureReported, ReportedKind, ReportedSubject
 from orgplane.service.gate import GateResult
+from orgplane.service.handoffs import QueueView, ResolvedView
 from orgplane.service.runs import RunView
 from orgplane.service.watch import Heartbeat, MetricPushed, Published
 from orgplane.surfaces.http.deps import ERRORS, Acting, ErrorBody, result_json, writer
@@ -39,15 +40,18 @@ class Body(BaseModel):
 
 class CheckpointBody(Body):
     """One stage of one record: ``done`` (with its ``output``), ``failed`` (with the error
-    ``code``, matched against the process's handled errors) or ``redo``."""
+    ``code``, matched against the process's handled errors), ``redo``, or ``handoff`` (to the
+    human seat ``to``, with a ``reason``: not a failure)."""
 
     run_id: Name
     record: Name
     stage: Name
-    action: Literal["done", "failed", "redo"]
+    action: Literal["done", "failed", "redo", "handoff"]
     code: Annotated[str | None, Field(min_length=1, max_length=200)] = None
     output: Any = None
     message: Note = None
+    to: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    reason: Annotated[str | None, Field(min_length=1, max_length=2000)] = None
 
     @model_validator(mode="after")
     def _code_with_failed(self) -> CheckpointBody:
@@ -55,7 +59,19 @@ class CheckpointBody(Body):
             raise ValueError("give 'code' exactly when 'action' is 'failed'")
         if self.output is not None and self.action != "done":
             raise ValueError("'output' goes only with 'action': 'done'")
+        handing = self.action == "handoff"
+        if handing != (self.to is not None) or handing != (self.reason is not None):
+            raise ValueError("give 'to' and 'reason' exactly when 'action' is 'handoff'")
         return self
+
+
+class ResolveBody(Body):
+    """How a person closed a hand-off: ``done``, or ``return`` with the ``output`` the next
+    stage takes as its input."""
+
+    outcome: Literal["done", "return"]
+    output: Any = None
+    note: Note = None
 
 
 class HeartbeatBody(Body):
@@ -105,7 +121,35 @@ def post_checkpoint(acting: Writer, body: CheckpointBody) -> JSONResponse:
         redo=body.action == "redo",
         output=json.dumps(body.output) if body.output is not None else None,
         message=body.message,
+        handoff=body.to,
+        reason=body.reason,
         actor=acting.seat,
+    )
+    return result_json(view)
+
+
+@router.get("/queue", response_model=QueueView, summary="My hand-offs")
+def get_queue(acting: Writer) -> JSONResponse:
+    """The open hand-offs waiting for the token's seat, oldest first (a token is always
+    needed: a queue is its seat's own)."""
+    from orgplane.service.handoffs import queue
+
+    return result_json(queue(acting.session, actor=acting.seat))
+
+
+@router.post("/queue/{handoff_id}/resolve", response_model=ResolvedView, summary="Resolve one")
+def post_resolve(
+    acting: Writer,
+    handoff_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: ResolveBody,
+) -> JSONResponse:
+    """Close one of the token seat's hand-offs: done, or return (the record goes back into its
+    run at the next stage with ``output`` as that stage's input)."""
+    from orgplane.service.handoffs import resolve_handoff
+
+    output = json.dumps(body.output) if "output" in body.model_fields_set else None
+    view = resolve_handoff(
+        acting.session, handoff_id, body.outcome, output=output, note=body.note, actor=acting.seat
     )
     return result_json(view)
 

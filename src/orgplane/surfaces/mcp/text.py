@@ -8,6 +8,7 @@ from orgplane.service.briefing import Briefing
 from orgplane.service.decisions import DecisionList, DecisionView
 from orgplane.service.failures import FailureReported
 from orgplane.service.gate import GateResult
+from orgplane.service.handoffs import QueueView, ResolvedView
 from orgplane.service.health import SeatDetail
 from orgplane.service.org import Chart, ChartSeat
 from orgplane.service.outputs import OutputStatuses
@@ -107,7 +108,8 @@ def run_view(result: RunView) -> str:
     for name, s in result.stages.items():
         lines.append(
             f"  {name}: {s.done} done, {s.failed} failed, {s.skipped} skipped, "
-            f"{s.in_doubt} in doubt, {s.held} held, {s.running} running, {s.pending} pending"
+            f"{s.in_doubt} in doubt, {s.held} held, {s.handed_off} handed off, "
+            f"{s.running} running, {s.pending} pending"
         )
     if result.stopped is not None:
         st = result.stopped
@@ -195,3 +197,26 @@ def _decision(d: DecisionView) -> str:
 
 def _ids(ids: list[str]) -> str:
     return ", ".join(ids) or "none"
+
+
+def queue(result: QueueView) -> str:
+    """One line per open hand-off, oldest first."""
+    if not result.items:
+        return f"no open hand-offs for {result.seat or 'any seat'}"
+    lines = [f"{len(result.items)} open hand-offs ({result.overdue} overdue):"]
+    for i in result.items:
+        late = ", OVERDUE" if i.overdue else ""
+        lines.append(
+            f"  #{i.id} to {i.seat}: record {i.record} of {i.run_id} at {i.stage}, "
+            f"{i.age} old{late}: {i.reason}"
+        )
+    return "\n".join(lines)
+
+
+def resolved(result: ResolvedView) -> str:
+    """What resolving did, and the run's state after it."""
+    said = "done by a person" if result.outcome == "done" else "returned to its run"
+    return (
+        f"hand-off #{result.id} (record {result.record} of {result.run_id}): {said}; "
+        f"the run is {result.run_state}"
+    )

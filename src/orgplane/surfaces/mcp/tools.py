@@ -19,6 +19,7 @@ from orgplane.service import (
     decisions,
     failures,
     gate,
+    handoffs,
     health,
     outputs,
     run_work,
@@ -31,6 +32,7 @@ from orgplane.service.briefing import Briefing
 from orgplane.service.decisions import DecisionList, DecisionView
 from orgplane.service.failures import FailureReported, ReportedKind, ReportedSubject
 from orgplane.service.gate import GateResult
+from orgplane.service.handoffs import QueueView, ResolvedView
 from orgplane.service.health import SeatDetail
 from orgplane.service.org import Chart
 from orgplane.service.outputs import OutputStatuses
@@ -55,6 +57,7 @@ WRITE_TOOLS = frozenset(
         "gate_inputs",
         "report_failure",
         "ack_decision",
+        "resolve_handoff",
     }
 )
 """The tools offered only with ``--allow-writes`` (or, over HTTP, to a seat's token)."""
@@ -265,6 +268,25 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
     async def show_briefing(ctx: Ctx, seat_id: SeatId) -> Annotated[CallToolResult, Briefing]:
         return await rt.call(ctx, text.briefing, briefing_service.compile_briefing, seat_id)
 
+    @server.tool(
+        name="list_handoffs",
+        title="Hand-offs waiting for a person",
+        annotations=READ,
+        description=(
+            "The open hand-offs: records an agent handed to a person because they need "
+            "judgment (not failures), oldest first, each with its id, run, record, stage, the "
+            "reason, its age and whether it is overdue against the seat's answers_within. A "
+            "call acting as a seat sees only that seat's own queue; without a seat, every "
+            "seat's (or seat_id's). Use it for 'what waits for me?'; resolve one with "
+            "resolve_handoff. Not for failures waiting on a person (list_decisions)."
+        ),
+    )
+    async def list_handoffs(
+        ctx: Ctx, seat_id: SeatId | None = None
+    ) -> Annotated[CallToolResult, QueueView]:
+        seat = rt.seat_of(ctx)
+        return await rt.call(ctx, text.queue, handoffs.queue, seat_id, actor=seat)
+
 
 def _register_writes(server: MCPServer, rt: Runtime) -> None:
     @server.tool(
@@ -278,8 +300,10 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
         ),
         description=(
             "Record that one stage of one record of your run is done (with optional JSON "
-            "output) or failed (with the error code, e.g. LM-500; the process's handled errors "
-            "decide retry, skip or fail). Stages go in order: a stage is refused until the "
+            "output), failed (with the error code, e.g. LM-500; the process's handled errors "
+            "decide retry, skip or fail), or handoff: the record needs a person's judgment, so "
+            "it goes to the human seat handoff_to with a reason (not a failure: no event, the "
+            "run goes on). Stages go in order: a stage is refused until the "
             "earlier ones are done. Repeating a done with the same output changes nothing, so "
             "after a cut-off call show_run and checkpoint only what is not done. Only runs of "
             "your own seat's processes. Returns the run's progress afterwards."
@@ -290,15 +314,22 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
         run_id: RunId,
         record: RecordKey,
         stage: Annotated[str, Field(min_length=1, max_length=200)],
-        outcome: Literal["done", "failed"] = "done",
+        outcome: Literal["done", "failed", "handoff"] = "done",
         error_code: Annotated[str | None, Field(max_length=200)] = None,
         output: dict[str, Any] | None = None,
         message: Annotated[str | None, Field(max_length=2000)] = None,
+        handoff_to: Annotated[str | None, Field(max_length=200)] = None,
+        reason: Annotated[str | None, Field(max_length=2000)] = None,
     ) -> Annotated[CallToolResult, RunView]:
         import json
 
         if outcome == "failed" and not error_code:
             return refusal("bad request: outcome 'failed' needs error_code, e.g. LM-500")
+        if (outcome == "handoff") != (handoff_to is not None and reason is not None):
+            return refusal(
+                "bad request: outcome 'handoff' needs handoff_to (a human seat) and reason, "
+                "and they go only with it"
+            )
         return await rt.call(
             ctx,
             text.checkpoint,
@@ -310,6 +341,8 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
             failed=error_code if outcome == "failed" else None,
             output=json.dumps(output) if output is not None else None,
             message=message,
+            handoff=handoff_to,
+            reason=reason,
             act=True,
         )
 
@@ -456,6 +489,42 @@ def _register_writes(server: MCPServer, rt: Runtime) -> None:
     ) -> Annotated[CallToolResult, DecisionView]:
         return await rt.call(
             ctx, text.decision, decisions.ack_decision, decision_id, note, act=True
+        )
+
+    @server.tool(
+        name="resolve_handoff",
+        title="Resolve a hand-off",
+        annotations=ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=False,  # closes the item; the record's earlier work stays
+            idempotent_hint=False,  # a second resolve of the same item is refused
+            open_world_hint=False,
+        ),
+        description=(
+            "Close one of your seat's hand-offs (ids from list_handoffs): outcome 'done' when "
+            "you finished the record yourself, or 'return' to send it back into its run at the "
+            "next stage with your output (a JSON object the next stage takes as its input; "
+            "required with return). Only items handed to your own seat; a note is kept."
+        ),
+    )
+    async def resolve_handoff(
+        ctx: Ctx,
+        handoff_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+        outcome: Literal["done", "return"],
+        output: dict[str, Any] | None = None,
+        note: Annotated[str | None, Field(max_length=2000)] = None,
+    ) -> Annotated[CallToolResult, ResolvedView]:
+        import json
+
+        return await rt.call(
+            ctx,
+            text.resolved,
+            handoffs.resolve_handoff,
+            handoff_id,
+            outcome,
+            output=json.dumps(output) if output is not None else None,
+            note=note,
+            act=True,
         )
 
 
