@@ -49,6 +49,14 @@ def edit_org_file(path: Path, mutate: Callable[[CommentedMap], None]) -> Org:
 
 def add_handled_error(path: Path, process_id: str, handled: HandledError) -> Org:
     """Add ``handled`` to a process's handled errors (the learning after an unknown error)."""
+    return edit_org_file(path, handled_error_mutation(path, process_id, handled))
+
+
+def handled_error_mutation(
+    path: Path, process_id: str, handled: HandledError
+) -> Callable[[CommentedMap], None]:
+    """The edit that appends ``handled`` to process ``process_id``'s ``handled_errors``;
+    UsageError when the process is not declared or already handles that code."""
 
     def mutate(document: CommentedMap) -> None:
         processes = document.get("processes") or {}
@@ -67,4 +75,4 @@ def add_handled_error(path: Path, process_id: str, handled: HandledError) -> Org
         entry = {"match": handled.match, "action": handled.action, **entry}
         existing.append(CommentedMap(entry))
 
-    return edit_org_file(path, mutate)
+    return mutate

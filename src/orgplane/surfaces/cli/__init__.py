@@ -55,6 +55,7 @@ def _register() -> None:
         decision_commands,
         demo,
         gate_commands,
+        incident_commands,
         mcp_commands,
         notification_commands,
         org_commands,
