@@ -53,7 +53,13 @@ def test_every_tool_is_listed_and_called_over_stdio(nick_org: Path, db_url: str)
             )
             assert "takes a person" in await refused(c, "ack_decision", {"decision_id": 1})
             assert "not found" in await refused(c, "show_decision", {"decision_id": 99})
-            called = {n for n, _ in CALLS} | {"push_metric", "ack_decision", "show_decision"}
+            assert "not found" in await refused(c, "show_incident", {"incident_id": 99})
+            called = {n for n, _ in CALLS} | {
+                "push_metric",
+                "ack_decision",
+                "show_decision",
+                "show_incident",
+            }
             assert called == set(names)
 
     anyio.run(go)
