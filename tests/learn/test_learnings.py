@@ -282,6 +282,7 @@ def test_a_handle_error_close_resumes_the_held_run_and_records_the_outcome(
         incident.id,
         "LeadMagic briefly unavailable (LM-503); retried with backoff",
         incident_change(handle_error="LM-503=retry"),
+        actor="ceo",  # a person closes it; Nick's run is resumed all the same
     )
     assert "+      - match: LM-503" in closed.diff and "+        action: retry" in closed.diff
     assert [h.match for h in load_org(agency).processes["nick-prospecting"].handled_errors][
@@ -295,6 +296,24 @@ def test_a_handle_error_close_resumes_the_held_run_and_records_the_outcome(
     assert closed.incident.change["resumed"]["went_through"] is True
     steps = [s.step for s in show_incident(session, incident.id).steps]
     assert steps[-2:] == ["closed", "resumed"]
+
+
+def test_a_learning_that_skips_the_record_is_recorded_as_not_through(
+    session: Session, agency: Path
+) -> None:
+    _nick(session, agency)
+    [incident] = list_incidents(session, open_only=True).incidents
+    closed = close_incident(
+        session,
+        incident.id,
+        "skip what LeadMagic refuses",
+        HandleError(code="LM-503", action="skip_record"),
+    )
+    resumed = closed.resumed
+    assert resumed is not None and resumed.state == "finished"
+    assert resumed.record_states["validate"] == "skipped" and resumed.went_through is False
+    assert closed.incident.change is not None
+    assert closed.incident.change["resumed"]["went_through"] is False
 
 
 def test_handle_error_needs_an_incident_of_a_process(session: Session, agency: Path) -> None:

@@ -117,13 +117,15 @@ class IncidentList(Result):
 
 class ResumeOutcome(Result):
     """What resuming the run an incident held did: the run's state afterwards and whether the
-    record that failed went through (done at every stage)."""
+    record that failed went through (done at every stage; skipped is not through)."""
 
     run_id: str
     record: str | None
     state: str
     record_states: dict[str, str]
     went_through: bool
+    error: str | None = None
+    """Why the resume could not run (the run is left as it was), None when it ran."""
 
 
 class IncidentClosed(Result):
@@ -350,6 +352,7 @@ def _resume_held(
 ) -> ResumeOutcome | None:
     """Resume the run the incident held (failed or held), then read whether the record it
     stopped on went through; None when it held no run (or the run already moved on)."""
+    from orgplane.errors import OrgplaneError
     from orgplane.learn.learnings import record_resumed
     from orgplane.runs.status import run_status
     from orgplane.service.runs import resume_run
@@ -365,14 +368,21 @@ def _resume_held(
     if before.state not in ("failed", "held", "stopped"):
         return None
     record = before.stopped["record"] if before.stopped else None
-    after = resume_run(session, run_id)
+    error = None
+    try:
+        # The person closing the incident resumes the run its learning is about: the close is
+        # the permission (the run's own seat is an agent, which may not close incidents).
+        state = resume_run(session, run_id).state
+    except OrgplaneError as exc:
+        state, error = before.state, str(exc)
     states = _record_states(session, run_id, record) if record else {}
     outcome = ResumeOutcome(
         run_id=run_id,
         record=record,
-        state=after.state,
+        state=state,
         record_states=states,
-        went_through=bool(states) and all(s in ("done", "skipped") for s in states.values()),
+        went_through=bool(states) and all(s == "done" for s in states.values()),
+        error=error,
     )
     with store.write() as conn:
         record_resumed(conn, int(incident["id"]), outcome.as_json(), actor=actor)

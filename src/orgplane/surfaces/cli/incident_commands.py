@@ -180,6 +180,8 @@ def render_closed(closed: IncidentClosed) -> None:
             ),
             soft_wrap=True,
         )
+        if r.error:
+            out.print(esc(f"the run could not be resumed: {r.error}"), soft_wrap=True)
 
 
 @app.command("incidents")
