@@ -9,19 +9,39 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from orgplane.org.loader import load_org
 from orgplane.service.incidents import close_incident, incident_change, list_incidents
 from orgplane.service.session import Session
+from tests.conftest import PG_URL
 from tests.learn.test_learnings import _stale
 
 WORKER = Path(__file__).parent / "close_worker.py"
 ROOT = Path(__file__).parents[2]
 AGES = {timedelta(hours=18), timedelta(hours=24), timedelta(hours=30)}
+
+
+def _reaped(db_url: str, name: str) -> None:
+    """Wait until PostgreSQL has ended the killed worker's sessions (a loaded machine takes a
+    moment to notice a client died, and its locks last until then)."""
+    if not db_url.startswith("postgresql"):
+        return
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (name,)
+            ).fetchone()
+        if not row or not row[0]:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"PostgreSQL kept the killed worker's sessions ({name}) for 30 s")
 
 
 @pytest.mark.crash
@@ -32,9 +52,11 @@ def test_a_close_killed_mid_write_leaves_a_whole_org_file(agency: Path, db_url: 
         session.store()  # migrated and synced before the worker starts
     lines = len(agency.read_text().splitlines())
     versions = set()
+    name = f"close-worker-{uuid.uuid4().hex[:8]}"
+    worker_url = f"{db_url}&application_name={name}" if db_url.startswith("postgresql") else db_url
     for _ in range(6):
         worker = subprocess.Popen(
-            [sys.executable, str(WORKER), str(agency), db_url],
+            [sys.executable, str(WORKER), str(agency), worker_url],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -46,6 +68,7 @@ def test_a_close_killed_mid_write_leaves_a_whole_org_file(agency: Path, db_url: 
         time.sleep(rng.uniform(0.0, 0.6))
         worker.send_signal(signal.SIGKILL)
         worker.wait(30)
+        _reaped(db_url, name)
         org = load_org(agency)  # whole: it parses and validates
         text = agency.read_text()
         assert "# orgplane example" in text and len(text.splitlines()) == lines
