@@ -370,3 +370,26 @@ def test_handle_error_syntax() -> None:
     )
     with pytest.raises(UsageError, match="the action is one of"):
         incident_change(handle_error="LM-503=ignore")
+
+
+def test_concurrent_edits_are_serialised_and_none_is_lost(agency: Path) -> None:
+    import threading
+
+    from orgplane.org.edit import add_handled_error
+    from orgplane.org.models import HandledError
+
+    def add(n: int) -> None:
+        add_handled_error(
+            agency,
+            "pepper-triage",
+            HandledError(match=f"E-{n}", action="retry", message=f"error {n}"),
+        )
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    handled = [h.match for h in load_org(agency).processes["pepper-triage"].handled_errors]
+    assert sorted(m for m in handled if m.startswith("E-")) == [f"E-{n}" for n in range(8)]
+    assert "# orgplane example" in agency.read_text()

@@ -521,10 +521,11 @@ def close_incident(
     if edit is not None:
         from orgplane.org.edit import edit_org_file
 
-        before = org_path.read_bytes()
-        new_org = edit_org_file(org_path, edit)
-        raw = org_path.read_bytes()
-        diff = _diff(before.decode("utf-8"), raw.decode("utf-8"), org_path)
+        texts: list[bytes] = []
+        # The bytes this edit started from and wrote, not a re-read: another edit may follow.
+        new_org = edit_org_file(org_path, edit, texts=texts)
+        started, raw = texts
+        diff = _diff(started.decode("utf-8"), raw.decode("utf-8"), org_path)
 
     at = now or utcnow()
     summary = f"incident {incident_id}: {learning}"
