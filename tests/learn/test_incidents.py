@@ -4,6 +4,7 @@ recurrence with its learning marked as not having held, and filing twice changes
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from orgplane.learn.incidents import (
     steps_of,
 )
 from orgplane.respond.events import FailureEvent, record_event
-from orgplane.service.decisions import decide_pending
+from orgplane.service.decisions import decide_batch, decide_pending
 from orgplane.service.session import Session
 from orgplane.store.tables import events, incidents
 
@@ -135,3 +136,40 @@ def test_filing_twice_changes_nothing(session: Session) -> None:
         assert file_decided(conn, [event_id]) == []
         row = get_incident(conn, 1)
     assert row["events"] == 1
+
+
+def test_two_deciders_file_one_incident_a_signature(agency: Path, db_url: str) -> None:
+    """Two deciders on one store, racing over events of a few signatures: every event is filed
+    once, and each signature has one incident counting all of its events."""
+    subjects = [f"dash-analysis-{i % 5}" for i in range(100)]
+    with Session.open(agency, db_url) as setup:
+        for n, subject in enumerate(subjects):
+            _event(setup, "stale", subject, T0 + timedelta(seconds=n))
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def decide() -> None:
+        try:
+            with Session.open(agency, db_url) as session:
+                org, store = session.org(), session.store()
+                barrier.wait()
+                while True:
+                    with store.write() as conn:
+                        if not decide_batch(conn, org, limit=7, command=str):
+                            return
+        except BaseException as exc:  # reported in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=decide) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    with Session.open(agency, db_url) as session:
+        rows = _incidents(session)
+        with session.store().read() as conn:
+            unfiled = conn.execute(select(events.c.id).where(events.c.incident_id.is_(None))).all()
+    assert unfiled == []
+    assert sorted(str(r["subject_id"]) for r in rows) == sorted(set(subjects))
+    assert sum(int(str(r["events"])) for r in rows) == len(subjects)

@@ -20,6 +20,7 @@ READS = [
     ["validate"],
     ["chart", "--json"],
     ["audit", "readiness"],
+    ["audit", "weekly", "--json"],
     ["run", "status", "pepper-triage:r1"],
     ["run", "list", "--json"],
     ["scorecard", "--json"],

@@ -32,6 +32,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "validate": ["validate"],
     "chart": ["chart"],
     "audit readiness": ["audit", "readiness"],
+    "audit weekly": ["audit", "weekly"],
     "run start": ["run", "start", "pepper-triage", "{batch}", "--batch", "walk"],
     "run status": ["run", "status", "{run}"],
     "run list": ["run", "list"],
@@ -45,6 +46,7 @@ INVOCATIONS: dict[str, list[str]] = {
     "scorecard": ["scorecard"],
     "prune": ["prune"],
     "gate": ["gate", "radar"],
+    "drill": ["drill", "seat-on-empty", "--subject", "tally"],
     "brief": ["brief", "radar"],
     "decide": ["decide", "--once"],
     "decision list": ["decision", "list"],
@@ -62,6 +64,11 @@ INVOCATIONS: dict[str, list[str]] = {
     "token list": ["token", "list"],
     "token revoke": ["token", "revoke", "00000000"],  # no such token: refused by the service
     "mcp": ["mcp", "--allow-writes", "--seat", "no-such-seat"],  # refused by the service (exit 2)
+    "seats health": ["seats", "health"],
+    "hearing open": ["hearing", "open", "dash"],
+    # No open hearing here: refused by the service (exit 2); test_json_schemas opens one first.
+    "hearing decide": ["hearing", "decide", "amanda", "--retire", "--give", "inbound-calls=erica"],
+    "hearing show": ["hearing", "show", "amanda"],
     "demo": ["demo", "--keep", "{dir}/not-empty"],  # refused before any work: see test_demo
 }
 

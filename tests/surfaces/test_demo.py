@@ -181,3 +181,12 @@ def test_nicks_incident_closes_with_the_lm503_learning_diff_shown_and_run_resume
     assert nick.change["kind"] == "handle_error" and nick.change["resumed"]["went_through"]
     assert nick.change["resumed"]["state"] == "finished"
     assert sync.cause.startswith(f"incident {nick.id}: LeadMagic")
+
+
+def test_the_demo_ends_with_the_weekly_audit(demo: tuple[CompletedProcess[str], Path]) -> None:
+    out = demo[0].stdout
+    audit = out[out.index("Monday: the weekly audit") :]
+    assert out.index("Briefing for radar") < out.index("Monday: the weekly audit")
+    by_seat = audit[audit.index("Incidents by seat") : audit.index("Incidents by tier")]
+    assert "nick" in by_seat and "dash" in by_seat  # Nick's unplanned error, Dash's analysis
+    assert "How the org changed" in audit

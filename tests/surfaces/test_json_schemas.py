@@ -59,6 +59,8 @@ def test_json_output_validates(command: str, walk: dict[str, str]) -> None:  # n
             "--org", walk["org"], "incident", "close", "1", "--learning", "x",
             "--follow-up", "t", "--owner", "coo", "--due", "2020-01-01",
         )  # fmt: skip
+    if command in ("hearing decide", "hearing show"):  # a hearing to decide and show
+        orgplane("--org", walk["org"], "hearing", "open", "amanda")
     if command == "token revoke":  # a token to revoke
         made = orgplane("--org", walk["org"], "token", "create", "nick", "--json")
         args = ["token", "revoke", json.loads(made.stdout)["prefix"]]

@@ -7,9 +7,9 @@ marks it recovered, which does not close it: only a learning closes an incident 
 gate, :mod:`orgplane.learn.learnings`). An event whose signature belongs to a *closed*
 incident reopens that incident and marks its learning as not having held.
 
-A batch costs a few statements per signature, not per event: one select of the incidents the
-batch's signatures already have, one insert of the new ones, one update per touched incident,
-one update linking its events, and one insert of the timeline steps.
+A batch costs a few statements, not a few per event: one select of the incidents its
+signatures already have, one upsert opening the new ones, one update per incident that was
+already there, one statement linking every event, one insert of the timeline steps.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Executable, Integer, and_, bindparam, insert, or_, select, update
 
 from orgplane.errors import NotFoundError
+from orgplane.respond.bulk import execute_rows, unnest
 from orgplane.store.tables import decision_events, decisions, events, incident_steps, incidents
 from orgplane.store.types import utcnow
+from orgplane.store.upsert import dialect_insert
 
 __all__ = [
     "Filed",
@@ -133,37 +135,135 @@ def _file_failures(conn: Connection, rows: list[dict[str, Any]], at: datetime) -
     for row in rows:
         key = signature_of(_seat(row), row["subject_kind"], row["subject_id"], row["kind"])
         groups.setdefault(key, []).append(row)
-    found = conn.execute(
-        select(incidents)
-        .where(incidents.c.signature.in_(list(groups)))
-        .order_by(incidents.c.id.desc())
-    ).all()
     latest: dict[str, dict[str, Any]] = {}
-    for incident in found:  # newest first: the open one if any, else the last closed
-        current = latest.get(incident.signature)
-        if current is None or (current["status"] != "open" and incident.status == "open"):
-            latest[incident.signature] = dict(incident._mapping)
+    keys = list(groups)
+    for chunk in range(0, len(keys), 500):  # an IN list of a burst's signatures, in slices
+        found = conn.execute(
+            select(incidents)
+            .where(incidents.c.signature.in_(keys[chunk : chunk + 500]))
+            .order_by(incidents.c.id.desc())
+        )
+        for incident in found:  # newest first: the open one if any, else the last closed
+            current = latest.get(incident.signature)
+            if current is None or (current["status"] != "open" and incident.status == "open"):
+                latest[incident.signature] = dict(incident._mapping)
     steps: list[dict[str, Any]] = []
-    filed: list[Filed] = []
-    for key, group in groups.items():
+    links: list[dict[str, int]] = []
+    effects: dict[str, tuple[int, str]] = {}
+    fresh = [key for key in keys if key not in latest]
+    for key, (incident_id, effect) in _open_many(conn, fresh, groups, at).items():
+        effects[key] = (incident_id, effect)
+    for key in keys:
         existing = latest.get(key)
-        ids = tuple(r["id"] for r in group)
         if existing is None:
-            incident_id = _open(conn, key, group, at, steps)
-            effect = "opened"
-        elif existing["status"] == "open":
-            incident_id = existing["id"]
-            _join(conn, existing, group, at, steps)
-            effect = "joined"
+            continue
+        if existing["status"] == "open":
+            _join(conn, existing, groups[key], at, steps)
+            effects[key] = (existing["id"], "joined")
         else:
-            incident_id = existing["id"]
-            _reopen(conn, existing, group, at, steps)
-            effect = "reopened"
-        conn.execute(update(events).where(events.c.id.in_(ids)).values(incident_id=incident_id))
+            _reopen(conn, existing, groups[key], at, steps)
+            effects[key] = (existing["id"], "reopened")
+    filed: list[Filed] = []
+    for key in keys:
+        incident_id, effect = effects[key]
+        ids = tuple(r["id"] for r in groups[key])
+        links += [{"event": event_id, "incident": incident_id} for event_id in ids]
         filed.append(Filed(incident_id, effect, ids))
+    execute_rows(conn, _link(conn), links)
     if steps:
         conn.execute(insert(incident_steps), steps)
     return filed
+
+
+def _open_many(
+    conn: Connection,
+    keys: list[str],
+    groups: dict[str, list[dict[str, Any]]],
+    at: datetime,
+) -> dict[str, tuple[int, str]]:
+    """Open an incident for each signature in ``keys``, in one upsert: another decider that
+    opened one of them meanwhile (PostgreSQL) makes the row a join instead of a conflict."""
+    if not keys:
+        return {}
+    values = [_opening(key, groups[key], at) for key in keys]
+    statement = _opening_statement(conn)
+    stored = {
+        row.open_signature: (int(row.id), int(row.first_event_id))
+        for row in execute_rows(conn, statement, values)
+    }
+    effects: dict[str, tuple[int, str]] = {}
+    for key in keys:
+        incident_id, first_event = stored[key]
+        first = groups[key][0]
+        if first_event == first["id"]:
+            # Its detected and decided steps are the row's own columns (see steps_of): a
+            # burst of new incidents stores no timeline rows.
+            effects[key] = (incident_id, "opened")
+        else:
+            effects[key] = (incident_id, "joined")
+    return effects
+
+
+OPENED = (
+    "signature",
+    "open_signature",
+    "status",
+    "kind",
+    "subject_kind",
+    "subject_id",
+    "seat_id",
+    "run_id",
+    "tier",
+    "action",
+    "notify",
+    "first_event_id",
+    "last_event_id",
+    "events",
+    "occurred_at",
+    "detected_at",
+    "decided_at",
+    "updated_at",
+)
+"""The columns an opening incident sets (:func:`_opening` gives them in this order)."""
+
+_OPENINGS: dict[str, Executable] = {}
+
+
+def _opening_statement(conn: Connection) -> Executable:
+    """The upsert opening a batch's incidents, built once per dialect: an ``unnest`` source on
+    PostgreSQL (a multi-row VALUES of a burst costs psycopg more to parse than to store)."""
+    built = _OPENINGS.get(conn.dialect.name)
+    if built is None:
+        opening = dialect_insert(conn, incidents)
+        if conn.dialect.name == "postgresql":
+            opening = opening.from_select(OPENED, unnest({c: incidents.c[c].type for c in OPENED}))
+        built = _OPENINGS[conn.dialect.name] = opening.on_conflict_do_update(
+            index_elements=["open_signature"],
+            set_={
+                "events": incidents.c.events + opening.excluded.events,
+                "last_event_id": opening.excluded.last_event_id,
+                "updated_at": opening.excluded.updated_at,
+            },
+        ).returning(incidents.c.id, incidents.c.open_signature, incidents.c.first_event_id)
+    return built
+
+
+_LINKS: dict[str, Executable] = {}
+
+
+def _link(conn: Connection) -> Executable:
+    """Set the incident of many events in one statement (respond/bulk.py's way per dialect)."""
+    built = _LINKS.get(conn.dialect.name)
+    if built is None:
+        link = update(events)
+        if conn.dialect.name == "postgresql":
+            source = unnest({"event": Integer(), "incident": Integer()}).subquery()
+            link = link.where(events.c.id == source.c.event).values(incident_id=source.c.incident)
+        else:
+            link = link.where(events.c.id == bindparam("event"))
+            link = link.values(incident_id=bindparam("incident"))
+        built = _LINKS[conn.dialect.name] = link
+    return built
 
 
 def _decided_step(row: dict[str, Any]) -> dict[str, Any]:
@@ -193,43 +293,28 @@ def _detected_step(row: dict[str, Any], step: str = "detected") -> dict[str, Any
     }
 
 
-def _open(
-    conn: Connection,
-    key: str,
-    group: list[dict[str, Any]],
-    at: datetime,
-    steps: list[dict[str, Any]],
-) -> int:
+def _opening(key: str, group: list[dict[str, Any]], at: datetime) -> dict[str, Any]:
     first, last = group[0], group[-1]
-    incident_id = int(
-        conn.execute(
-            insert(incidents).values(
-                signature=key,
-                open_signature=key,
-                status="open",
-                kind=first["kind"],
-                subject_kind=first["subject_kind"],
-                subject_id=first["subject_id"],
-                seat_id=_seat(first),
-                run_id=first["run_id"],
-                tier=first["tier"],
-                action=first["action"],
-                notify=first["notify"],
-                first_event_id=first["id"],
-                last_event_id=last["id"],
-                events=len(group),
-                occurred_at=first["occurred_at"],
-                detected_at=first["recorded_at"],
-                decided_at=first["decided_at"],
-                updated_at=at,
-            )
-        ).inserted_primary_key[0]  # type: ignore[index]
-    )
-    steps += [
-        {**_detected_step(first), "incident_id": incident_id},
-        {**_decided_step(first), "incident_id": incident_id},
-    ]
-    return incident_id
+    return {
+        "signature": key,
+        "open_signature": key,
+        "status": "open",
+        "kind": first["kind"],
+        "subject_kind": first["subject_kind"],
+        "subject_id": first["subject_id"],
+        "seat_id": _seat(first),
+        "run_id": first["run_id"],
+        "tier": first["tier"],
+        "action": first["action"],
+        "notify": first["notify"],
+        "first_event_id": first["id"],
+        "last_event_id": last["id"],
+        "events": len(group),
+        "occurred_at": first["occurred_at"],
+        "detected_at": first["recorded_at"],
+        "decided_at": first["decided_at"],
+        "updated_at": at,
+    }
 
 
 def _join(
@@ -356,13 +441,39 @@ def get_incident(conn: Connection, incident_id: int) -> dict[str, Any]:
 
 
 def steps_of(conn: Connection, incident_id: int) -> list[dict[str, Any]]:
-    """An incident's timeline in the order orgplane learned each step."""
+    """An incident's timeline in the order orgplane learned each step: ``detected`` and
+    ``decided`` from its first event and decision, then the stored steps."""
+    incident = get_incident(conn, incident_id)
+    first = conn.execute(
+        select(
+            events.c.id,
+            events.c.occurred_at,
+            events.c.recorded_at,
+            events.c.message,
+            decision_events.c.decided_at,
+            decisions.c.id.label("decision_id"),
+            decisions.c.tier,
+            decisions.c.action,
+            decisions.c.notify,
+            decisions.c.rule,
+        )
+        .select_from(
+            events.outerjoin(decision_events, decision_events.c.event_id == events.c.id).outerjoin(
+                decisions, decisions.c.id == decision_events.c.decision_id
+            )
+        )
+        .where(events.c.id == incident["first_event_id"])
+    ).one()
+    opening = dict(first._mapping)
+    synthesized = [{**_detected_step(opening), "id": None, "incident_id": incident_id}]
+    if opening["decided_at"] is not None:
+        synthesized.append({**_decided_step(opening), "id": None, "incident_id": incident_id})
     rows = conn.execute(
         select(incident_steps)
         .where(incident_steps.c.incident_id == incident_id)
         .order_by(incident_steps.c.id)
     )
-    return [dict(r._mapping) for r in rows]
+    return synthesized + [dict(r._mapping) for r in rows]
 
 
 def list_incidents(

@@ -161,12 +161,27 @@ class _Checker:
                 where = ("seats", seat.id, "retired", "redistributed", capability)
                 if taker not in self.raw_ids["seats"]:
                     self.seat_ref(where, taker, f"capability {capability!r} went to")
-                elif taker in self.org.seats and holder.get(capability) != taker:
+                elif taker in self.org.seats and holder.get(capability) != self.heir(
+                    taker, capability
+                ):
                     self.add(
                         where,
                         f"capability {capability!r} is said to go to {taker!r}, but "
                         f"{taker!r} does not list it under capabilities; add it there",
                     )
+
+    def heir(self, taker: str, capability: str) -> str:
+        """Who holds ``capability`` now that ``taker`` took it: ``taker``, or, when ``taker``
+        was retired in turn, the seat its own retirement gave the capability to (and so on)."""
+        seen = {taker}
+        seat = self.org.seats.get(taker)
+        while seat is not None and seat.retired is not None:
+            nxt = seat.retired.redistributed.get(capability)
+            if nxt is None or nxt in seen:
+                break
+            seen.add(nxt)
+            taker, seat = nxt, self.org.seats.get(nxt)
+        return taker
 
     def check_inputs(self) -> None:
         for seat in self.org.seats.values():

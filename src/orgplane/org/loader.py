@@ -25,7 +25,7 @@ from orgplane.org.document import MAX_DEPTH, NeedsRoundTrip, read_document
 from orgplane.org.locate import Locator, RoundTripLocator, did_you_mean, shown, to_plain
 from orgplane.org.models import ID_HINT, ID_PATTERN, SECTIONS, Declared, Org
 
-SETTINGS = ["timezone", "retention"]  # top-level scalars, each validated by Org's own field
+SETTINGS = ["timezone", "retention", "health"]  # top-level settings, validated by Org
 TOP_LEVEL = ["name", *SETTINGS, *SECTIONS]
 _VALIDATOR_TAG = re.compile(r"^[a-z][a-z-]*\[.*\]$")
 

@@ -146,6 +146,28 @@ class InputProtocol(Declared):
         return self
 
 
+DEFAULT_EMPTY_AFTER = timedelta(days=7)
+
+
+class HealthRules(Declared):
+    """When a seat counts as running on empty (``orgplane seats health``): its latest
+    ``empty_runs`` runs in a row got no records or ended with none done, an output of it kept
+    the same content for ``empty_after``, or ``corrections`` of its runs within ``empty_after``
+    needed a person to correct them (a record held, in doubt, or checkpointed by hand)."""
+
+    empty_after: Duration = DEFAULT_EMPTY_AFTER
+    empty_runs: int = Field(default=3, ge=1, le=1000)
+    corrections: int = Field(default=3, ge=1, le=1000)
+
+
+class SeatHealthRules(Declared):
+    """A seat's own thresholds of :class:`HealthRules`; a key left out keeps the org's."""
+
+    empty_after: Duration | None = None
+    empty_runs: int | None = Field(default=None, ge=1, le=1000)
+    corrections: int | None = Field(default=None, ge=1, le=1000)
+
+
 class Retirement(Declared):
     """The record of a seat's retirement hearing: every capability it held and who took it."""
 
@@ -170,6 +192,7 @@ class Seat(Declared):
     retired: Retirement | None = None
     urgency: SeatId | None = None
     notify_urls: list[NotifyUrl] = Field(default_factory=list)
+    health: SeatHealthRules | None = None
 
     @model_validator(mode="after")
     def _retirement_matches_status(self) -> Seat:
@@ -367,6 +390,7 @@ class Org(Declared):
     processes: dict[str, Process] = Field(default_factory=dict)
     urgency: dict[str, UrgencyTier] = Field(default_factory=dict)
     metrics: dict[str, Metric] = Field(default_factory=dict)
+    health: HealthRules = Field(default_factory=HealthRules)
     source: Path | None = Field(default=None, exclude=True)
     _lines: dict[str, int] = PrivateAttr(default_factory=dict)
     """Lines of the keys rules are quoted by (``processes.x.urgency``), filled by the loader."""
@@ -383,6 +407,15 @@ class Org(Declared):
     def base_dir(self) -> Path:
         """The folder relative paths in the org file are resolved against."""
         return self.source.parent if self.source else Path.cwd()
+
+    def health_rules(self, seat_id: str) -> HealthRules:
+        """The on-empty thresholds of ``seat_id``: the org's ``health``, overridden key by key
+        by the seat's own ``health``."""
+        own = self.seats[seat_id].health
+        if own is None:
+            return self.health
+        changed = {k: v for k, v in own.model_dump().items() if v is not None}
+        return self.health.model_copy(update=changed)
 
     def active_seats(self) -> list[Seat]:
         return [s for s in self.seats.values() if s.status == "active"]

@@ -8,8 +8,9 @@ one dead worker is one event whoever sees it first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, and_, func, select
 
@@ -17,7 +18,10 @@ from orgplane.respond.events import FailureEvent, record_events
 from orgplane.runs.statements import RecordState, RunState
 from orgplane.store.tables import run_records, runs
 
-__all__ = ["Stall", "find_stalls", "record_stalls"]
+if TYPE_CHECKING:
+    from orgplane.org.models import Org
+
+__all__ = ["Stall", "current_owners", "find_stalls", "record_stalls"]
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,30 @@ def stall_events(stalls: list[Stall]) -> list[FailureEvent]:
     return found
 
 
-def record_stalls(conn: Connection, now: datetime) -> list[int]:
+def record_stalls(conn: Connection, now: datetime, org: Org | None = None) -> list[int]:
     """Record a crash for each dead worker of every stalled run not recorded yet, inside the
-    caller's transaction; the ids of the events new here."""
-    ids = record_events(conn, stall_events(find_stalls(conn, now)))
+    caller's transaction; the ids of the events new here. With ``org``, each stall is the
+    failure of the seat that runs its process now (:func:`current_owners`): a retired seat's
+    processes no longer raise failures of their own."""
+    stalls = find_stalls(conn, now)
+    if org is not None:
+        stalls = current_owners(stalls, org)
+    ids = record_events(conn, stall_events(stalls))
     return [i for i in ids if i is not None]
+
+
+def current_owners(stalls: list[Stall], org: Org) -> list[Stall]:
+    """The stalls with each run's seat as the org declares it now: a run stored under a seat
+    since retired is the failure of the seat its process was given to; a run of a process the
+    org no longer declares, stored under a retired or undeclared seat, raises nothing (nobody
+    is left to tell)."""
+    kept = []
+    for stall in stalls:
+        process = org.processes.get(stall.process_id)
+        if process is not None:
+            kept.append(replace(stall, seat_id=process.seat))
+            continue
+        seat = org.seats.get(stall.seat_id or "")
+        if seat is not None and seat.status == "active":
+            kept.append(stall)
+    return kept

@@ -170,9 +170,10 @@ def sweep_runs(session: Session) -> int:
     from orgplane.runs.stalls import record_stalls
     from orgplane.store.types import utcnow
 
+    org = session.org()
     with session.store().write() as conn:
         now = utcnow()
-        return len(record_stalls(conn, now) + record_recoveries(conn, now))
+        return len(record_stalls(conn, now, org) + record_recoveries(conn, now))
 
 
 def decide_once(session: Session, *, send: bool = True) -> Decided:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from orgplane.errors import OrgFileError
 from orgplane.service.models import Result
 from orgplane.service.session import Session
+
+if TYPE_CHECKING:
+    from orgplane.org.models import Org
 
 
 class Initialised(Result):
@@ -127,7 +131,7 @@ def chart(session: Session) -> Chart:
     return Chart.model_validate(chart_data(session.org()))
 
 
-Question = Literal["checkpoints", "downstream", "decision", "learning", "seat"]
+Question = Literal["checkpoints", "downstream", "decision", "learning", "seat", "drill"]
 
 QUESTIONS: dict[str, str] = {
     "checkpoints": "where are the checkpoints?",
@@ -135,30 +139,115 @@ QUESTIONS: dict[str, str] = {
     "decision": "who decides, and how fast?",
     "learning": "what enters the system?",
     "seat": "is the seat still needed?",
+    "drill": "does the response work when drilled?",
 }
 
 
 class GapView(Result):
     """One question the org's written-down failure response does not answer, and the fix."""
 
-    subject_kind: Literal["process", "output", "seat", "tier"]
+    subject_kind: Literal["process", "output", "seat", "tier", "metric"]
     subject_id: str
     question: Question
     question_text: str
     message: str
 
 
+class DrillResultView(Result):
+    """The latest drill of one scenario on one subject (``orgplane drill``)."""
+
+    scenario: str
+    subject_kind: Literal["process", "output", "seat", "metric"]
+    subject_id: str
+    ran_at: datetime
+    passed: bool
+    detect_ms: int | None
+    chosen: str | None
+    """The tier and action the engine chose, ``tier/action``."""
+    failures: list[str]
+
+
+class UndrilledView(Result):
+    """A process or output no drill has ever been run on, and the drill to run."""
+
+    subject_kind: Literal["process", "output"]
+    subject_id: str
+    message: str
+
+
 class Readiness(Result):
-    """The readiness audit: ``ok`` when every process and output has its failure response."""
+    """The readiness audit: ``ok`` when every process and output has its failure response and
+    the latest drill of each passed. ``drills`` is the latest result per scenario and subject;
+    ``undrilled`` flags what was never drilled (a warning: it does not change ``ok``)."""
 
     ok: bool
     gaps: list[GapView]
+    drills: list[DrillResultView]
+    undrilled: list[UndrilledView]
 
 
 def readiness(session: Session) -> Readiness:
-    """Ask the audit's five questions of every process, output and seat of the org."""
+    """Ask the audit's five questions of every process, output and seat of the org, then
+    whether the response was drilled: the latest drill of each scenario and subject (a failed
+    one is a gap) and the processes and outputs never drilled."""
+    from orgplane.learn.drill_results import latest_steps
     from orgplane.org.readiness import readiness_gaps
 
+    org = session.org()
+    with session.store().read() as conn:
+        latest = latest_steps(conn)
+    drills = [
+        DrillResultView(
+            scenario=row["scenario"],
+            subject_kind=row["subject_kind"],
+            subject_id=row["subject_id"],
+            ran_at=row["ran_at"],
+            passed=row["passed"],
+            detect_ms=row["score"].get("detect_ms"),
+            chosen=f"{row['score'].get('chosen_tier')}/{row['score'].get('chosen_action')}"
+            if row["score"].get("chosen_action")
+            else None,
+            failures=list(row["score"].get("failures") or []),
+        )
+        for row in latest
+        if _declared(org, row["subject_kind"], row["subject_id"])
+    ]
+    drill_gaps = [
+        GapView(
+            subject_kind=d.subject_kind,
+            subject_id=d.subject_id,
+            question="drill",
+            question_text=QUESTIONS["drill"],
+            message=f"the latest {d.scenario} drill of {d.subject_kind} {d.subject_id} "
+            f"({d.ran_at.isoformat(timespec='minutes')}) failed: "
+            f"{d.failures[0] if d.failures else 'see its score'}; fix it, then run "
+            f"'{session.command('drill', d.scenario, '--subject', d.subject_id)}'",
+        )
+        for d in drills
+        if not d.passed
+    ]
+    drilled = {(d.subject_kind, d.subject_id) for d in drills}
+    active = {s.id for s in org.active_seats()}
+    undrilled = [
+        UndrilledView(
+            subject_kind="process",
+            subject_id=p.id,
+            message=f"process {p.id} has never been drilled; run "
+            f"'{session.command('drill', 'crash-mid-batch', '--subject', p.id)}' and "
+            f"'{session.command('drill', 'unknown-error', '--subject', p.id)}'",
+        )
+        for p in org.processes.values()
+        if p.seat in active and ("process", p.id) not in drilled
+    ] + [
+        UndrilledView(
+            subject_kind="output",
+            subject_id=o.id,
+            message=f"output {o.id} has never been drilled; run "
+            f"'{session.command('drill', 'stale-state', '--subject', o.id)}'",
+        )
+        for o in org.outputs.values()
+        if o.producer in active and ("output", o.id) not in drilled
+    ]
     gaps = [
         GapView(
             subject_kind=g.subject_kind,
@@ -167,6 +256,16 @@ def readiness(session: Session) -> Readiness:
             question_text=QUESTIONS[g.question],
             message=g.message,
         )
-        for g in readiness_gaps(session.org())
-    ]
-    return Readiness(ok=not gaps, gaps=gaps)
+        for g in readiness_gaps(org)
+    ] + drill_gaps
+    return Readiness(ok=not gaps, gaps=gaps, drills=drills, undrilled=undrilled)
+
+
+def _declared(org: Org, kind: str, ident: str) -> bool:
+    if kind == "process":
+        return ident in org.processes
+    if kind == "output":
+        return ident in org.outputs
+    if kind == "metric":
+        return ident in org.metrics
+    return ident in org.seats

@@ -27,6 +27,11 @@ BODY = json.dumps({"updated_at": "2026-01-01T00:00:00+00:00"}).encode()
 REQUESTS: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {
     ("GET", "/api/chart"): ("radar", "/api/chart", {}),
     ("GET", "/api/readiness"): ("radar", "/api/readiness", {}),
+    ("GET", "/api/audit/weekly"): (
+        "radar",
+        "/api/audit/weekly",
+        {"params": {"since": "2026-11-23"}},
+    ),
     ("GET", "/api/seats"): ("radar", "/api/seats", {}),
     ("GET", "/api/seats/{seat_id}"): ("radar", "/api/seats/nick", {}),
     ("GET", "/api/findings"): ("radar", "/api/findings", {"params": {"not_ok": "true"}}),

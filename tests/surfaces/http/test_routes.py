@@ -175,3 +175,13 @@ def test_an_edited_org_is_served_within_a_second_and_a_broken_one_is_not(api: Ap
         kept = client.get("/api/seats/nick")
     assert kept.status_code == 200
     assert kept.json()["title"] == "Prospecting"
+
+
+def test_the_weekly_audit_route_answers_as_the_cli_and_names_its_parameter(api: Api) -> None:
+    with api.client("radar") as client:
+        audit = client.get("/api/audit/weekly").json()
+        assert set(audit["counts"]) >= {"incidents", "decisions_late", "org_changes"}
+        moved = client.get("/api/audit/weekly", params={"since": "2026-11-23"}).json()
+        assert moved["since"] == "2026-11-23T00:00:00+00:00"
+        bad = client.get("/api/audit/weekly", params={"since": "next tuesday"})
+        assert bad.status_code == 400 and bad.json()["message"].startswith("since ")

@@ -6,8 +6,10 @@ them on SQLite and PostgreSQL.
 
 from orgplane.store.tables.base import metadata
 from orgplane.store.tables.decisions import decision_events, decisions
+from orgplane.store.tables.drills import drills
 from orgplane.store.tables.events import events
 from orgplane.store.tables.gate import gate_answers, last_good_files
+from orgplane.store.tables.hearings import hearings
 from orgplane.store.tables.incidents import follow_ups, incident_steps, incidents
 from orgplane.store.tables.notifications import notification_attempts, notifications
 from orgplane.store.tables.org import (
@@ -28,9 +30,11 @@ __all__ = [
     "api_tokens",
     "decision_events",
     "decisions",
+    "drills",
     "events",
     "follow_ups",
     "gate_answers",
+    "hearings",
     "incident_steps",
     "incidents",
     "last_good_files",

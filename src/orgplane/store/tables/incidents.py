@@ -4,8 +4,9 @@ follow-ups their learnings leave.
 ``open_signature`` equals ``signature`` while an incident is open and is NULL once it is closed,
 so its unique index lets one open incident per signature exist (the decisions table does the
 same). A recurrence of a closed incident's signature reopens that row. ``incident_steps`` is
-append-only: detected, decided, acknowledged, recovered, closed, reopened, resumed, forced...,
-each with who and when. ``follow_ups`` are changes a learning still needs, owned by a seat.
+append-only: acknowledged, recovered, repeated, reopened, resumed, forced, closed..., each with
+who and when (the first detected and decided steps are the incident's own columns).
+``follow_ups`` are changes a learning still needs, owned by a seat.
 """
 
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text

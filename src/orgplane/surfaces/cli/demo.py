@@ -39,11 +39,12 @@ def step_org(demo: Session) -> None:
 
 
 def _steps() -> list[DemoStep]:
+    from orgplane.surfaces.cli.demo_audit import step_audit
     from orgplane.surfaces.cli.demo_decide import step_decide
     from orgplane.surfaces.cli.demo_runs import step_runs
     from orgplane.surfaces.cli.demo_watch import step_watch
 
-    return [step_org, step_runs, step_watch, step_decide]
+    return [step_org, step_runs, step_watch, step_decide, step_audit]
 
 
 @app.command()

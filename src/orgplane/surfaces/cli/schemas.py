@@ -20,6 +20,7 @@ JSON_RESULTS: dict[str, str] = {
     "validate": "org:Validation",
     "chart": "org:Chart",
     "audit readiness": "org:Readiness",
+    "audit weekly": "audit:WeeklyAudit",
     "run start": "runs:RunView",
     "run status": "runs:RunView",
     "run resume": "runs:RunView",
@@ -32,6 +33,7 @@ JSON_RESULTS: dict[str, str] = {
     "metric push": "watch:MetricPushed",
     "scorecard": "watch:Scorecard",
     "gate": "gate:GateResult",
+    "drill": "drills:DrillReport",
     "decide": "decisions:Decided",
     "decision list": "decisions:DecisionList",
     "decision show": "decisions:DecisionView",
@@ -47,6 +49,10 @@ JSON_RESULTS: dict[str, str] = {
     "token create": "tokens:TokenCreated",
     "token list": "tokens:TokenList",
     "token revoke": "tokens:TokenView",
+    "seats health": "hearings:SeatsHealth",
+    "hearing open": "hearings:HearingView",
+    "hearing decide": "hearings:HearingDecision",
+    "hearing show": "hearings:HearingView",
 }
 
 

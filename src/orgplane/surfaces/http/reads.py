@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from orgplane.service.audit import WeeklyAudit
 from orgplane.service.briefing import Briefing
 from orgplane.service.decisions import DecisionList, DecisionView
 from orgplane.service.health import Findings, SeatDetail
@@ -44,6 +45,26 @@ def get_readiness(session: Reader) -> JSONResponse:
     from orgplane.service.org import readiness
 
     return result_json(readiness(session))
+
+
+@router.get("/audit/weekly", response_model=WeeklyAudit, summary="The weekly audit")
+def get_weekly_audit(
+    session: Reader,
+    since: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="start of the seven days: a date (midnight in the org's timezone) or "
+            "an ISO time with its offset; default the seven days before now",
+        ),
+    ] = None,
+) -> JSONResponse:
+    """The week's incidents by seat and tier, response times, repeats, learnings applied and
+    not held, follow-ups overdue, decisions past their deadline and the org's changes, as
+    ``orgplane audit weekly --json``."""
+    from orgplane.service.audit import weekly_audit
+
+    return result_json(weekly_audit(session, since=since, flag="since"))
 
 
 @router.get("/seats", response_model=SeatList, summary="Every seat")
