@@ -168,6 +168,8 @@ def test_nicks_incident_closes_with_the_lm503_learning_diff_shown_and_run_resume
     assert "+      - match: LM-503" in closing and "+        action: retry" in closing
     assert "--- a/org.yaml" in closing and "+++ b/org.yaml" in closing
     assert "went through" in closing and "did NOT" not in closing
+    audit = out[out.index("Monday: the weekly audit") :]
+    assert "1 learning applied" in audit  # Nick's, in the COO's Monday read
     store = open_store(f"sqlite:///{folder / 'orgplane.db'}")
     try:
         with store.read() as conn:
