@@ -24,6 +24,8 @@ READS = [
     ["run", "status", "pepper-triage:r1"],
     ["run", "list", "--json"],
     ["scorecard", "--json"],
+    ["incidents", "--json"],
+    ["follow-ups"],
 ]
 
 

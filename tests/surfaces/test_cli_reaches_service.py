@@ -56,6 +56,12 @@ INVOCATIONS: dict[str, list[str]] = {
     "decision show": ["decision", "show", "1"],  # none yet: refused by the service (exit 2)
     "decision ack": ["decision", "ack", "1", "--note", "on it"],
     "notifications": ["notifications", "--failed"],
+    "incidents": ["incidents", "--open"],
+    "incident show": ["incident", "show", "1"],  # none yet: refused by the service (exit 2)
+    "incident ack": ["incident", "ack", "1"],  # none yet: refused by the service (exit 2)
+    "incident close": ["incident", "close", "1", "--learning", "x", "--no-change", "a blip"],
+    "follow-ups": ["follow-ups", "--overdue"],
+    "follow-up done": ["follow-up", "done", "1"],  # none yet: refused by the service (exit 2)
     "serve": ["--org", "{dir}/no-such-org.yaml", "serve"],  # stops at once: no org file
     "token create": ["token", "create", "nick"],
     "token list": ["token", "list"],

@@ -154,6 +154,37 @@ def test_radars_briefing_ends_the_demo_with_dash_flagged(
     assert "last good" in flags
 
 
+def test_nicks_incident_closes_with_the_lm503_learning_diff_shown_and_run_resumed(
+    demo: tuple[CompletedProcess[str], Path],
+) -> None:
+    from sqlalchemy import select
+
+    from orgplane.store.tables import incidents, org_syncs
+
+    result, folder = demo
+    out = result.stdout
+    closing = out[out.index("the learning") :]
+    assert "incident close" in closing and "--handle-error LM-503=retry" in closing
+    assert "+      - match: LM-503" in closing and "+        action: retry" in closing
+    assert "--- a/org.yaml" in closing and "+++ b/org.yaml" in closing
+    assert "went through" in closing and "did NOT" not in closing
+    audit = out[out.index("Monday: the weekly audit") :]
+    assert "1 learning applied" in audit  # Nick's, in the COO's Monday read
+    store = open_store(f"sqlite:///{folder / 'orgplane.db'}")
+    try:
+        with store.read() as conn:
+            nick = conn.execute(
+                select(incidents).where(incidents.c.kind == "unhandled_error")
+            ).one()
+            sync = conn.execute(select(org_syncs).where(org_syncs.c.incident_id == nick.id)).one()
+    finally:
+        store.dispose()
+    assert nick.status == "closed" and nick.learning.startswith("LeadMagic briefly unavailable")
+    assert nick.change["kind"] == "handle_error" and nick.change["resumed"]["went_through"]
+    assert nick.change["resumed"]["state"] == "finished"
+    assert sync.cause.startswith(f"incident {nick.id}: LeadMagic")
+
+
 def test_the_demo_ends_with_the_weekly_audit(demo: tuple[CompletedProcess[str], Path]) -> None:
     out = demo[0].stdout
     audit = out[out.index("Monday: the weekly audit") :]

@@ -49,6 +49,14 @@ def test_json_output_validates(command: str, walk: dict[str, str]) -> None:  # n
     if command in ("decision show", "decision ack"):  # a decision to show: the missing outputs'
         orgplane("--org", walk["org"], "check")
         orgplane("--org", walk["org"], "decide", "--once")
+    if command.startswith(("incident", "follow-up")):  # incidents of the missing outputs
+        orgplane("--org", walk["org"], "check")
+        orgplane("--org", walk["org"], "decide", "--once")
+    if command == "follow-up done":  # a follow-up to mark done
+        orgplane(
+            "--org", walk["org"], "incident", "close", "1", "--learning", "x",
+            "--follow-up", "t", "--owner", "coo", "--due", "2020-01-01",
+        )  # fmt: skip
     if command in ("hearing decide", "hearing show"):  # a hearing to decide and show
         orgplane("--org", walk["org"], "hearing", "open", "amanda")
     if command in ("queue", "queue resolve"):  # a hand-off to list and resolve

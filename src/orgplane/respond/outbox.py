@@ -52,7 +52,7 @@ def enqueue(
     conn: Connection,
     *,
     key: str,
-    decision_id: int,
+    decision_id: int | None,
     recipient: str | None,
     tier: str | None,
     reason: str,
@@ -60,10 +60,14 @@ def enqueue(
     title: str,
     body: str,
     now: datetime,
+    follow_up_id: int | None = None,
 ) -> int | None:
     """Queue one message in the caller's transaction, due now. ``key`` names the decision step
-    (``12:1``): a second enqueue of the same step is ignored (None)."""
+    (``12:1``) or the nag of a follow-up (``follow-up:3:1``, with ``follow_up_id`` and no
+    decision): a second enqueue of the same step is ignored (None)."""
     row = _row(key, decision_id, recipient, tier, reason, level, title, body, now)
+    if follow_up_id is not None:
+        row["follow_up_id"] = follow_up_id
     found = conn.execute(_statements(conn)[0], row).scalar()
     return int(found) if found is not None else None
 
@@ -95,7 +99,7 @@ QUEUED = (
 
 def _row(
     key: str,
-    decision_id: int,
+    decision_id: int | None,
     recipient: str | None,
     tier: str | None,
     reason: str,

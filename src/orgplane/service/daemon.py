@@ -363,11 +363,13 @@ def run_daemon(
 
 def sender_steps(*, send: bool = True) -> list[Step]:
     """The use cases the sender runs each second, and at once after a decision: the follow-ups
-    due (re-sends, escalation up the reporting line), then (with ``send``) every notification
-    due."""
+    due (re-sends, escalation up the reporting line), the nags of overdue follow-ups of
+    learnings, then (with ``send``) every notification due."""
+    from orgplane.service.incidents import nag_follow_ups
     from orgplane.service.notifications import deliver_due, follow_up
 
-    return [follow_up, deliver_due] if send else [follow_up]
+    steps: list[Step] = [follow_up, nag_follow_ups]
+    return [*steps, deliver_due] if send else steps
 
 
 __all__ = ["Daemon", "DaemonConfig", "Responder", "run_daemon"]

@@ -81,6 +81,8 @@ class Decided(Result):
     decisions: list[DecisionView]
     followed_up: FollowedUp | None = None
     """The follow-ups taken after deciding (``decide --once``)."""
+    nagged: int | None = None
+    """Overdue follow-ups of learnings whose owners were told again (``decide --once``)."""
     delivered: Delivered | None = None
     """What was sent after deciding; None with ``--no-send``."""
     unsent: list[NotificationView] | None = None
@@ -176,7 +178,7 @@ def sweep_runs(session: Session) -> int:
 
 def decide_once(session: Session, *, send: bool = True) -> Decided:
     """What ``decide --once`` does: sweep the runs (:func:`sweep_runs`), decide every pending
-    event, take the follow-ups due, then send what is queued (``send`` False leaves it queued
+    event, take the follow-ups due, nag the owners of overdue follow-ups of learnings, then send what is queued (``send`` False leaves it queued
     and lists it as ``unsent``). Restarting dead runs (the ``resume`` action) is the daemon's:
     a cron pass leaves them to the next ``orgplane watch`` or to a person."""
     sweep_runs(session)
@@ -192,13 +194,16 @@ def decide_once(session: Session, *, send: bool = True) -> Decided:
             pending=again.pending,
             decisions=[touched[i] for i in sorted(touched)],
         )
+    from orgplane.service.incidents import nag_follow_ups
+
     followed = follow_up(session)
+    nagged = nag_follow_ups(session).nagged
     if send:
         return decided.model_copy(
-            update={"followed_up": followed, "delivered": deliver_due(session)}
+            update={"followed_up": followed, "nagged": nagged, "delivered": deliver_due(session)}
         )
     unsent = list_notifications(session, unsent=True).notifications
-    return decided.model_copy(update={"followed_up": followed, "unsent": unsent})
+    return decided.model_copy(update={"followed_up": followed, "nagged": nagged, "unsent": unsent})
 
 
 def list_decisions(

@@ -40,7 +40,9 @@ class NotificationView(Result):
     up after the last attempt) or ``cancelled`` (its decision closed before it was sent)."""
 
     id: int
-    decision_id: int
+    decision_id: int | None
+    """None for a nag of an overdue follow-up (``follow_up_id``)."""
+    follow_up_id: int | None = None
     recipient: str | None
     tier: str | None
     reason: str

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0015"
+HEAD = "0016"
 """The newest revision in ``migrations/versions`` (a test checks it is Alembic's head)."""
 _PG_LOCK = 0x6F7267706C  # any fixed number: serialises migrations of several processes
 

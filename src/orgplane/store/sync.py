@@ -78,7 +78,14 @@ def org_digest(org: Org) -> str:
     return hashlib.sha256(source + b"\0" + body).hexdigest()
 
 
-def ensure_synced(store: Store, org: Org) -> SyncReport | None:
+def ensure_synced(
+    store: Store,
+    org: Org,
+    *,
+    cause: str | None = None,
+    incident_id: int | None = None,
+    actor: str | None = None,
+) -> SyncReport | None:
     """Sync ``org`` only if it is not the org last synced: ``None`` after one read and no write
     when it is, else the report of the sync (which records the new digest)."""
     digest = org_digest(org)
@@ -88,13 +95,21 @@ def ensure_synced(store: Store, org: Org) -> SyncReport | None:
         ).scalar_one_or_none()
     if stored == digest:
         return None
-    return sync_org(store, org, digest=digest)
+    return sync_org(store, org, digest=digest, cause=cause, incident_id=incident_id, actor=actor)
 
 
 _FILE_SLOT = "file"
 
 
-def ensure_synced_file(store: Store, path: Path, load: Callable[[], Org]) -> SyncReport | None:
+def ensure_synced_file(
+    store: Store,
+    path: Path,
+    load: Callable[[], Org],
+    *,
+    cause: str | None = None,
+    incident_id: int | None = None,
+    actor: str | None = None,
+) -> SyncReport | None:
     """:func:`ensure_synced` for the org in the file at ``path``, without even parsing the file
     when its bytes are the ones last synced: one read of the store and a hash of the file.
 
@@ -106,99 +121,138 @@ def ensure_synced_file(store: Store, path: Path, load: Callable[[], Org]) -> Syn
     except OSError:
         load()  # the loader's one-line error for a file that cannot be read
         raise
-    file_digest = hashlib.sha256(str(path.resolve()).encode() + b"\0" + raw).hexdigest()
+    file_digest = _file_digest(path, raw)
     with store.read() as conn:
         rows = conn.execute(select(synced_org.c.slot, synced_org.c.digest)).all()
         stored = {str(slot): str(digest) for slot, digest in rows}
     if stored.get(_FILE_SLOT) == file_digest and _SLOT in stored:
         return None
-    report = ensure_synced(store, load())
+    report = ensure_synced(store, load(), cause=cause, incident_id=incident_id, actor=actor)
     with store.write() as conn:
         _record_digest(conn, file_digest, utcnow(), slot=_FILE_SLOT)
     return report
 
 
-def sync_org(store: Store, org: Org, *, digest: str | None = None) -> SyncReport:
+def record_file_digest(conn: Connection, path: Path, raw: bytes) -> None:
+    """Note that the bytes ``raw`` of the org file at ``path`` are synced (the caller just
+    synced the org they hold, in this transaction): the next session reads, never re-parses."""
+    _record_digest(conn, _file_digest(path, raw), utcnow(), slot=_FILE_SLOT)
+
+
+def _file_digest(path: Path, raw: bytes) -> str:
+    return hashlib.sha256(str(path.resolve()).encode() + b"\0" + raw).hexdigest()
+
+
+def sync_org(
+    store: Store,
+    org: Org,
+    *,
+    digest: str | None = None,
+    cause: str | None = None,
+    incident_id: int | None = None,
+    actor: str | None = None,
+) -> SyncReport:
     """Make the store's view of the org match ``org``; history is kept, nothing is deleted.
 
     Always compares item by item (use :func:`ensure_synced` to skip an unchanged org) and
-    records the org's digest in the same transaction.
+    records the org's digest in the same transaction. ``cause``, ``incident_id`` and ``actor``
+    say why orgplane itself changed the org (a learning closing an incident): they go on the
+    ``org_syncs`` row, NULL for an edit made by hand.
     """
+    with store.write() as conn:
+        return sync_into(
+            conn, org, digest=digest, cause=cause, incident_id=incident_id, actor=actor
+        )
+
+
+def sync_into(
+    conn: Connection,
+    org: Org,
+    *,
+    digest: str | None = None,
+    cause: str | None = None,
+    incident_id: int | None = None,
+    actor: str | None = None,
+) -> SyncReport:
+    """:func:`sync_org` inside the caller's write transaction, so a use case can sync the org
+    and record what caused the change (an incident closed) in one commit."""
     now = utcnow()
     report = SyncReport()
     digest = digest or org_digest(org)
-    with store.write() as conn:
-        if store.dialect == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK})
-        changes: list[dict[str, Any]] = []
-        # Seats first: the other tables refer to them.
-        _sync_table(
-            conn,
-            seats,
-            "seat",
-            {
-                s.id: (
-                    s,
-                    {
-                        "title": s.title,
-                        "kind": s.kind,
-                        "holder": s.holder,
-                        "reports_to": s.reports_to,
-                        "owner": s.owner,
-                        "status": s.status,
-                    },
-                )
-                for s in org.seats.values()
-            },
-            "retired",
-            now,
-            report,
-            changes,
-        )
-        _sync_table(
-            conn,
-            outputs,
-            "output",
-            {
-                o.id: (o, {"producer": o.producer, "critical": o.critical, "status": "active"})
-                for o in org.outputs.values()
-            },
-            "removed",
-            now,
-            report,
-            changes,
-        )
-        _sync_table(
-            conn,
-            processes,
-            "process",
-            {p.id: (p, {"seat": p.seat, "status": "active"}) for p in org.processes.values()},
-            "removed",
-            now,
-            report,
-            changes,
-        )
-        _sync_table(
-            conn,
-            metrics,
-            "metric",
-            {m.id: (m, {"owner": m.owner, "status": "active"}) for m in org.metrics.values()},
-            "removed",
-            now,
-            report,
-            changes,
-        )
-        if changes:  # a sync that changed nothing leaves no trace
-            report.sync_id = conn.execute(
-                insert(org_syncs).values(
-                    at=now,
-                    source=str(org.source) if org.source else None,
-                    org_name=org.name,
-                    changes=len(changes),
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-            conn.execute(insert(org_changes), [{**c, "sync_id": report.sync_id} for c in changes])
-        _record_digest(conn, digest, now)
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_LOCK})
+    changes: list[dict[str, Any]] = []
+    # Seats first: the other tables refer to them.
+    _sync_table(
+        conn,
+        seats,
+        "seat",
+        {
+            s.id: (
+                s,
+                {
+                    "title": s.title,
+                    "kind": s.kind,
+                    "holder": s.holder,
+                    "reports_to": s.reports_to,
+                    "owner": s.owner,
+                    "status": s.status,
+                },
+            )
+            for s in org.seats.values()
+        },
+        "retired",
+        now,
+        report,
+        changes,
+    )
+    _sync_table(
+        conn,
+        outputs,
+        "output",
+        {
+            o.id: (o, {"producer": o.producer, "critical": o.critical, "status": "active"})
+            for o in org.outputs.values()
+        },
+        "removed",
+        now,
+        report,
+        changes,
+    )
+    _sync_table(
+        conn,
+        processes,
+        "process",
+        {p.id: (p, {"seat": p.seat, "status": "active"}) for p in org.processes.values()},
+        "removed",
+        now,
+        report,
+        changes,
+    )
+    _sync_table(
+        conn,
+        metrics,
+        "metric",
+        {m.id: (m, {"owner": m.owner, "status": "active"}) for m in org.metrics.values()},
+        "removed",
+        now,
+        report,
+        changes,
+    )
+    if changes:  # a sync that changed nothing leaves no trace
+        report.sync_id = conn.execute(
+            insert(org_syncs).values(
+                at=now,
+                source=str(org.source) if org.source else None,
+                org_name=org.name,
+                changes=len(changes),
+                cause=cause,
+                incident_id=incident_id,
+                actor=actor,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        conn.execute(insert(org_changes), [{**c, "sync_id": report.sync_id} for c in changes])
+    _record_digest(conn, digest, now)
     return report
 
 

@@ -56,8 +56,9 @@ def test_every_tool_is_listed_and_called_over_stdio(nick_org: Path, db_url: str)
             assert "no hand-off #9" in await refused(
                 c, "resolve_handoff", {"handoff_id": 9, "outcome": "done"}
             )
+            assert "not found" in await refused(c, "show_incident", {"incident_id": 99})
             called = {n for n, _ in CALLS} | {"push_metric", "ack_decision", "show_decision"}
-            called |= {"resolve_handoff"}
+            called |= {"resolve_handoff", "show_incident"}
             assert called == set(names)
 
     anyio.run(go)

@@ -55,6 +55,7 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("list_decisions", {"include_closed": True}),
+    ("list_incidents", {"open_only": False}),
     ("show_briefing", {"seat_id": "radar"}),
     ("list_handoffs", {}),
 ]
@@ -143,7 +144,8 @@ def test_every_tool_reaches_a_service_function(nick_org: Path) -> None:
     with service_calls(current) as reached:  # before the loop starts: its threads inherit it
         run(walk)
     people = {"ack_decision", "resolve_handoff"}  # called by people in their own tests
-    walked = {name for name, _ in CALLS} | {"push_metric", "show_decision"} | people
+    walked = {name for name, _ in CALLS} | {"push_metric", "show_decision", "show_incident"}
+    walked |= people
     assert walked == {t.name for t in run(server.list_tools)}, "add the new tool to CALLS"
     for name, _ in CALLS:
         assert reached.get(name), f"tool {name} called no service function"
@@ -186,6 +188,8 @@ def test_writes_act_as_the_seat_and_only_on_its_own_data(nick_org: Path) -> None
             assert acked.structured_content["state"] == "acknowledged"
             shown = await call(client, "show_decision", {"decision_id": 1})
             assert "decision 1 (acknowledged)" in text_of(shown)
+            incident = await call(client, "show_incident", {"incident_id": 1})
+            assert "incident 1 (open)" in text_of(incident) and "detected" in text_of(incident)
 
     run(as_nick)
     run(as_tally)

@@ -18,7 +18,9 @@ notifications = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("key", String(100), nullable=False, unique=True),
-    Column("decision_id", Integer, ForeignKey("decisions.id"), nullable=False),
+    # A message is about a decision, or (decision NULL) nags the owner of a follow-up.
+    Column("decision_id", Integer, ForeignKey("decisions.id")),
+    Column("follow_up_id", Integer, ForeignKey("follow_ups.id")),
     Column("recipient", String(100)),
     Column("tier", String(100)),
     Column("reason", String(16), nullable=False),
@@ -36,6 +38,7 @@ notifications = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_notifications_due", "status", "next_attempt_at"),
     Index("ix_notifications_decision", "decision_id"),
+    Index("ix_notifications_follow_up", "follow_up_id"),
 )
 
 notification_attempts = Table(

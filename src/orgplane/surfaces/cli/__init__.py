@@ -59,6 +59,7 @@ def _register() -> None:
         gate_commands,
         handoff_commands,
         hearing_commands,
+        incident_commands,
         mcp_commands,
         notification_commands,
         org_commands,

@@ -1,6 +1,6 @@
 """Demo step: Nick's prospecting batch stops at record 17 on an unknown LeadMagic error, the
-status says exactly where, the error becomes a handled one in org.yaml, and the batch resumes
-without validating records 1 to 16 again."""
+status says exactly where, closing its incident with the learning makes the error a handled one
+in org.yaml (the diff shown), and the batch resumes without validating records 1 to 16 again."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ def step_runs(demo: Session) -> None:
     """Run the prospecting batch into an unknown error, read its status, learn, resume."""
     from rich.rule import Rule
 
-    from orgplane.org.edit import add_handled_error
-    from orgplane.org.models import HandledError
-    from orgplane.service.runs import resume_run, start_run
+    from orgplane.service.incidents import close_incident, incident_change, list_incidents
+    from orgplane.service.runs import run_status, start_run
     from orgplane.surfaces.cli.demo_decide import show_decision_now
+    from orgplane.surfaces.cli.incident_commands import render_closed
     from orgplane.surfaces.cli.output import console, esc, progress_bar
     from orgplane.surfaces.cli.run_commands import render_status
 
@@ -43,32 +43,37 @@ def step_runs(demo: Session) -> None:
     render_status(view)
     show_decision_now(demo)
 
-    out.print(
-        "\n[bold]the learning[/bold]: LM-503 goes on Nick's handled-errors list in org.yaml "
-        "(comments and layout kept), so next time it is retried, not a stall:"
+    incident = next(
+        i for i in list_incidents(demo, open_only=True).incidents if i.run_id == view.run_id
     )
-    add_handled_error(
-        demo.org_path,
-        PROCESS,
-        HandledError(
-            match="LM-503",
-            action="retry",
-            retries=3,
-            message="LeadMagic briefly unavailable (LM-503); retried with backoff",
+    out.print(
+        f"\n[bold]the learning[/bold]: incident {incident.id} (Nick's run, {esc(incident.kind)}) "
+        "closes only with a learning and one change. LM-503 goes on Nick's handled-errors list "
+        "in org.yaml (comments and layout kept), so next time it is retried, not a stall; "
+        "closing resumes the held run and checks the record that failed now goes through:"
+    )
+    learning = "LeadMagic briefly unavailable (LM-503); retried with backoff"
+    out.print(
+        "  "
+        + esc(
+            demo.command(
+                "incident",
+                "close",
+                str(incident.id),
+                "--learning",
+                learning,
+                "--handle-error",
+                "LM-503=retry",
+            )
         ),
+        soft_wrap=True,
     )
-    demo.forget_org()  # the org file changed: later steps must read it again
-    lines = demo.org_path.read_text().splitlines()
-    at = next(i for i, line in enumerate(lines) if "LM-503" in line)
-    for line in lines[at - 1 : at + 4]:
-        out.print(f"  [green]{esc(line)}[/green]", highlight=False)
-
     calls_before = len(calls_log.read_text().splitlines())
-    out.print(
-        f"\nresuming {esc(view.run_id)} ({esc(demo.command('run', 'resume', view.run_id))}) ..."
+    closed = close_incident(
+        demo, incident.id, learning, incident_change(handle_error="LM-503=retry")
     )
-    with progress_bar(quiet=False) as progress:
-        view = resume_run(demo, view.run_id, progress=progress)  # re-imports stages/prospecting.py
+    render_closed(closed)
+    view = run_status(demo, view.run_id)
     calls = calls_log.read_text().splitlines()[calls_before:]
     validated = sorted({int(line.split()[0]) for line in calls})
     out.print(

@@ -35,7 +35,7 @@ def render_table(found: list[NotificationView]) -> None:
         )
         table.add_row(
             str(n.id),
-            str(n.decision_id),
+            str(n.decision_id) if n.decision_id is not None else f"f-up {n.follow_up_id}",
             esc(n.recipient or "nobody"),
             esc(n.reason + (f" L{n.level}" if n.level else "")),
             esc(n.status),

@@ -16,6 +16,7 @@ from orgplane.service.briefing import Briefing
 from orgplane.service.decisions import DecisionList, DecisionView
 from orgplane.service.delegation import DelegationView
 from orgplane.service.health import Findings, SeatDetail
+from orgplane.service.incidents import FollowUpList, IncidentDetail, IncidentList
 from orgplane.service.notifications import NotificationList
 from orgplane.service.org import Chart, Readiness
 from orgplane.service.runs import RunList, RunView
@@ -157,6 +158,36 @@ def get_decision(
     from orgplane.service.decisions import show_decision
 
     return result_json(show_decision(session, decision_id))
+
+
+@router.get("/incidents", response_model=IncidentList, summary="Incidents")
+def get_incidents(
+    session: Reader,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> JSONResponse:
+    """Incidents newest first (the open ones with ``open``), each with its learning."""
+    from orgplane.service.incidents import list_incidents
+
+    return result_json(list_incidents(session, open_only=open_only, limit=limit))
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentDetail, summary="One incident")
+def get_incident(
+    session: Reader, incident_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> JSONResponse:
+    """One incident: its timeline (who and when), times, events, decisions, follow-ups."""
+    from orgplane.service.incidents import show_incident
+
+    return result_json(show_incident(session, incident_id))
+
+
+@router.get("/follow-ups", response_model=FollowUpList, summary="Follow-ups of learnings")
+def get_follow_ups(session: Reader, overdue: bool = False) -> JSONResponse:
+    """Open follow-ups by due time (only those past due with ``overdue``)."""
+    from orgplane.service.incidents import list_follow_ups
+
+    return result_json(list_follow_ups(session, overdue=overdue))
 
 
 @router.get("/briefing/{seat_id}", response_model=Briefing, summary="A seat's briefing")

@@ -10,6 +10,7 @@ from orgplane.service.failures import FailureReported
 from orgplane.service.gate import GateResult
 from orgplane.service.handoffs import QueueView, ResolvedView
 from orgplane.service.health import SeatDetail
+from orgplane.service.incidents import IncidentDetail, IncidentList, IncidentView
 from orgplane.service.org import Chart, ChartSeat
 from orgplane.service.outputs import OutputStatuses
 from orgplane.service.run_work import RunWork
@@ -150,6 +151,35 @@ def decision_list(result: DecisionList) -> str:
 
 def decision(result: DecisionView) -> str:
     return _decision(result) + f"\nrule: {result.rule}; deadline {result.deadline.isoformat()}"
+
+
+def incident_list(result: IncidentList) -> str:
+    if not result.incidents:
+        return "no incidents"
+    return "\n".join(f"- {_incident(i)}" for i in result.incidents)
+
+
+def incident_detail(result: IncidentDetail) -> str:
+    lines = [_incident(result.incident)]
+    for step in result.steps:
+        who = f" by {step.actor}" if step.actor else ""
+        lines.append(f"- {step.at.isoformat()} {step.step}{who}")
+    lines.extend(
+        f"follow-up {f.id} ({f.owner}, due {f.due.isoformat()}"
+        + (", done" if f.done_at else ", OVERDUE" if f.overdue else "")
+        + f"): {f.text}"
+        for f in result.follow_ups
+    )
+    return "\n".join(lines)
+
+
+def _incident(i: IncidentView) -> str:
+    learned = f"; learning: {i.learning}" if i.learning else ""
+    held = "; the learning did not hold" if i.learning_held is False else ""
+    return (
+        f"incident {i.id} ({i.status}): {i.kind} of {i.subject_kind} {i.subject_id}, seat "
+        f"{i.seat_id or 'none'}, {i.events} event(s){learned}{held}"
+    )
 
 
 def briefing(result: Briefing) -> str:

@@ -21,6 +21,7 @@ from orgplane.service import (
     gate,
     handoffs,
     health,
+    incidents,
     outputs,
     run_work,
     runs,
@@ -34,6 +35,7 @@ from orgplane.service.failures import FailureReported, ReportedKind, ReportedSub
 from orgplane.service.gate import GateResult
 from orgplane.service.handoffs import QueueView, ResolvedView
 from orgplane.service.health import SeatDetail
+from orgplane.service.incidents import IncidentDetail, IncidentList
 from orgplane.service.org import Chart
 from orgplane.service.outputs import OutputStatuses
 from orgplane.service.run_work import RunWork
@@ -252,6 +254,42 @@ def _register_reads(server: MCPServer, rt: Runtime) -> None:
         ctx: Ctx, decision_id: Annotated[int, Field(ge=1)]
     ) -> Annotated[CallToolResult, DecisionView]:
         return await rt.call(ctx, text.decision, decisions.show_decision, decision_id)
+
+    @server.tool(
+        name="list_incidents",
+        title="List incidents",
+        annotations=READ,
+        description=(
+            "Incidents newest first: decided failures grouped by seat, subject and kind, each "
+            "with its status (open, recovered, closed), events counted, tier, and the learning "
+            "that closed it (and whether that learning held). Open ones only with open_only. "
+            "Use it for 'what keeps failing?' or 'what did we learn?'; show_incident for one."
+        ),
+    )
+    async def list_incidents(
+        ctx: Ctx,
+        open_only: bool = False,
+        limit: Annotated[int, Field(ge=1, le=500)] = 50,
+    ) -> Annotated[CallToolResult, IncidentList]:
+        return await rt.call(
+            ctx, text.incident_list, incidents.list_incidents, open_only=open_only, limit=limit
+        )
+
+    @server.tool(
+        name="show_incident",
+        title="Show an incident",
+        annotations=READ,
+        description=(
+            "One incident in full: its timeline (detected, decided, acknowledged, recovered, "
+            "closed, reopened, resumed: who and when), time to detect / decide / recover, its "
+            "events, decision ids, the learning and its change, and its follow-ups. Use after "
+            "list_incidents, with its id."
+        ),
+    )
+    async def show_incident(
+        ctx: Ctx, incident_id: Annotated[int, Field(ge=1)]
+    ) -> Annotated[CallToolResult, IncidentDetail]:
+        return await rt.call(ctx, text.incident_detail, incidents.show_incident, incident_id)
 
     @server.tool(
         name="show_briefing",
