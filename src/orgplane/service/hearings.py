@@ -222,8 +222,6 @@ def decide_hearing(
     seat; each is named with the ``--give`` or the step that settles it."""
     import difflib
 
-    from sqlalchemy import update
-
     from orgplane.errors import UsageError
     from orgplane.learn.hearings import (
         parse_gives,
@@ -235,7 +233,6 @@ def decide_hearing(
     from orgplane.org.lookup import find_declared
     from orgplane.service.permissions import require_person
     from orgplane.store.sync import ensure_synced_file
-    from orgplane.store.tables import org_syncs
     from orgplane.store.types import utcnow
 
     if retire == keep:
@@ -307,7 +304,13 @@ def decide_hearing(
         )
     )
     session.forget_org()
-    report = ensure_synced_file(store, path, session.org)
+    report = ensure_synced_file(
+        store,
+        path,
+        session.org,
+        cause=f"hearing {hearing_id}: retired seat {seat_id}",
+        actor=actor,
+    )
     session.store()  # marks the session synced: one read, the digest now matches
     sync_id = report.sync_id if report is not None and report.sync_id else None
     verdict = {
@@ -321,12 +324,6 @@ def decide_hearing(
     with store.write() as conn:
         verdict["runs_moved"] = _move_unfinished_runs(conn, plan)
         _close(conn, hearing_id, verdict, why, at, actor, sync_id)
-        if sync_id is not None:  # why the org changed, for the audit's account of the week
-            conn.execute(
-                update(org_syncs)
-                .where(org_syncs.c.id == sync_id)
-                .values(cause=f"hearing {hearing_id}: retired seat {seat_id}", actor=actor)
-            )
         view = _hearing(conn, hearing_id)
     return HearingDecision(
         hearing=view, outcome="retire", gives=plan.gives, diff=diff, sync_id=sync_id
