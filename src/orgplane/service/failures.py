@@ -27,6 +27,7 @@ ReportedKind = Literal[
     "missed_run",
     "empty_input",
     "paused",
+    "overdue_handoff",
 ]
 """Every event kind but ``recovered``: recovery is what orgplane sees for itself (a fresh
 output, a finished run), not something a seat declares."""
