@@ -14,13 +14,15 @@ from sqlalchemy import select, update
 
 from orgplane.learn.incidents import (
     file_decided,
+    file_pending,
     get_incident,
     incident_times,
     list_incidents,
     steps_of,
 )
+from orgplane.respond.decisions import decide_pending as decide_batch
 from orgplane.respond.events import FailureEvent, record_event
-from orgplane.service.decisions import decide_batch, decide_pending
+from orgplane.service.decisions import decide_pending
 from orgplane.service.session import Session
 from orgplane.store.tables import events, incidents
 
@@ -139,8 +141,9 @@ def test_filing_twice_changes_nothing(session: Session) -> None:
 
 
 def test_two_deciders_file_one_incident_a_signature(agency: Path, db_url: str) -> None:
-    """Two deciders on one store, racing over events of a few signatures: every event is filed
-    once, and each signature has one incident counting all of its events."""
+    """Two deciders on one store, racing over events of a few signatures, each filing behind
+    its deciding: every event is filed once, and each signature has one incident counting all
+    of its events."""
     subjects = [f"dash-analysis-{i % 5}" for i in range(100)]
     with Session.open(agency, db_url) as setup:
         for n, subject in enumerate(subjects):
@@ -155,8 +158,11 @@ def test_two_deciders_file_one_incident_a_signature(agency: Path, db_url: str) -
                 barrier.wait()
                 while True:
                     with store.write() as conn:
-                        if not decide_batch(conn, org, limit=7, command=str):
-                            return
+                        decided = decide_batch(conn, org, limit=7, command=str)
+                    with store.write() as conn:
+                        filed = file_pending(conn, limit=5)
+                    if not decided and not filed:
+                        return
         except BaseException as exc:  # reported in the test's thread
             errors.append(exc)
 
@@ -173,3 +179,35 @@ def test_two_deciders_file_one_incident_a_signature(agency: Path, db_url: str) -
     assert unfiled == []
     assert sorted(str(r["subject_id"]) for r in rows) == sorted(set(subjects))
     assert sum(int(str(r["events"])) for r in rows) == len(subjects)
+
+
+def test_filing_follows_deciding_in_event_order_and_catches_up(session: Session) -> None:
+    """Decided but not filed (a decider that died before filing): the next filing pass files
+    it; filing stops at the first event not decided yet, and a recovery that touched nothing
+    does not hold it up."""
+    org, store = session.org(), session.store()
+    _event(session, "recovered", "ccm-stats", T0)  # nothing open: touches no incident
+    _event(session, "stale", "dash-analysis", T0 + timedelta(minutes=1))
+    with store.write() as conn:
+        decide_batch(conn, org, command=str)  # decided, then "died": nothing filed
+    assert _incidents(session) == []
+    late = _event(session, "corrupt", "dash-analysis", T0 + timedelta(minutes=2))
+    _event(session, "stale", "ccm-stats", T0 + timedelta(minutes=3))
+    with store.write() as conn:  # the corrupt one is not decided yet: filing stops before it
+        filed = file_pending(conn)
+    assert [f.effect for f in filed] == ["opened"]
+    assert [i["kind"] for i in _incidents(session)] == ["stale"]
+    with store.write() as conn:
+        decide_batch(conn, org, command=str)
+    with store.write() as conn:
+        file_pending(conn)
+        assert file_pending(conn) == []
+    kinds = [(i["subject_id"], i["kind"]) for i in _incidents(session)]
+    assert kinds == [
+        ("dash-analysis", "stale"),
+        ("dash-analysis", "corrupt"),
+        ("ccm-stats", "stale"),
+    ]
+    with store.read() as conn:
+        row = conn.execute(select(events.c.incident_id).where(events.c.id == late)).scalar()
+    assert row == _incidents(session)[1]["id"]

@@ -139,7 +139,7 @@ class Scratch:
 
     def decide(self) -> int:
         """Decide every pending event with the real decision engine and file each into its
-        incident, as every decider does (service.decisions.decide_batch); how many were
+        incident, as every decider does (service.decisions.file_incidents); how many were
         decided."""
         from orgplane.learn.incidents import file_decided
 

@@ -1,7 +1,9 @@
 """Incidents: decided failure events grouped by signature (seat, subject, kind), with a timeline.
 
-Events are filed in the transaction that decides them (:func:`file_decided`), so an event is
-never decided without belonging to an incident. Per signature there is at most one open
+Events are filed right after they are decided, in event order (:func:`file_pending`, which every
+decider runs once its batches are committed): a mark says how far filing got, and it stops at
+the first event not decided yet, so a decider that died between deciding and filing leaves
+nothing unfiled for long, and deciding a burst is not slowed by filing it. Per signature there is at most one open
 incident; a further event of that signature joins it (a repeat), and a recovery of its subject
 marks it recovered, which does not close it: only a learning closes an incident (the close
 gate, :mod:`orgplane.learn.learnings`). An event whose signature belongs to a *closed*
@@ -23,13 +25,21 @@ from sqlalchemy import Connection, Executable, Integer, and_, bindparam, insert,
 
 from orgplane.errors import NotFoundError
 from orgplane.respond.bulk import execute_rows, unnest
-from orgplane.store.tables import decision_events, decisions, events, incident_steps, incidents
+from orgplane.store.tables import (
+    decision_events,
+    decisions,
+    events,
+    incident_filing,
+    incident_steps,
+    incidents,
+)
 from orgplane.store.types import utcnow
 from orgplane.store.upsert import dialect_insert
 
 __all__ = [
     "Filed",
     "file_decided",
+    "file_pending",
     "get_incident",
     "incident_times",
     "list_incidents",
@@ -103,8 +113,8 @@ def file_decided(
     conn: Connection, event_ids: Sequence[int], *, now: datetime | None = None
 ) -> list[Filed]:
     """File the decided events ``event_ids`` into incidents, inside the caller's transaction
-    (call it in the transaction that decided them). An event already filed is left alone, so
-    filing twice is a no-op. Returns what happened to each incident touched, in event order."""
+    (:func:`file_pending` chooses them; a drill's scratch store calls it directly). An event
+    already filed is left alone, so filing twice is a no-op. Returns what happened to each incident touched, in event order."""
     if not event_ids:
         return []
     at = now or utcnow()
@@ -120,6 +130,49 @@ def file_decided(
         failures = []
         filed += _recover(conn, row, at)
     filed += _file_failures(conn, failures, at)
+    return filed
+
+
+BATCH = 500
+"""Events filed per transaction."""
+
+_SLOT = "events"
+
+
+def file_pending(
+    conn: Connection, *, limit: int = BATCH, now: datetime | None = None
+) -> list[Filed]:
+    """File the next decided events after the filing mark, in event order, inside the caller's
+    write transaction, and move the mark past them. Stops at the first event not decided yet
+    (its decider has not committed), so incidents see events in the order they happened; the
+    mark's row is locked for the transaction on PostgreSQL, so two daemons file each event once.
+    Returns what happened to each incident touched; empty when nothing is left to file."""
+    conn.execute(
+        dialect_insert(conn, incident_filing)
+        .values(slot=_SLOT, through=0)
+        .on_conflict_do_nothing(index_elements=["slot"])
+    )
+    through = conn.execute(
+        select(incident_filing.c.through).where(incident_filing.c.slot == _SLOT).with_for_update()
+    ).scalar_one()
+    rows = conn.execute(
+        select(events.c.id, decision_events.c.event_id.label("decided"))
+        .select_from(events.outerjoin(decision_events, decision_events.c.event_id == events.c.id))
+        .where(events.c.id > through)
+        .order_by(events.c.id)
+        .limit(limit)
+    ).all()
+    ready: list[int] = []
+    for row in rows:
+        if row.decided is None:
+            break
+        ready.append(int(row.id))
+    if not ready:
+        return []
+    filed = file_decided(conn, ready, now=now)
+    conn.execute(
+        update(incident_filing).where(incident_filing.c.slot == _SLOT).values(through=ready[-1])
+    )
     return filed
 
 

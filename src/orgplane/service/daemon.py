@@ -217,7 +217,7 @@ class Responder:
     def decide(self, session: Session) -> list[Outcome]:
         """Decide every pending event, a batch a transaction, logging each decision."""
         from orgplane.respond import decisions as engine
-        from orgplane.service.decisions import decide_batch
+        from orgplane.service.decisions import file_incidents
         from orgplane.service.notifications import ack_command
 
         org, store = session.org(), session.store()
@@ -226,7 +226,7 @@ class Responder:
         try:
             while not self.stopping.is_set():
                 with store.write() as conn:
-                    batch = decide_batch(conn, org, command=ack)
+                    batch = engine.decide_pending(conn, org, command=ack)
                 if not batch:
                     break
                 outcomes.extend(batch)
@@ -238,6 +238,9 @@ class Responder:
             self.draining.clear()
             if outcomes:
                 self.kick.set()
+        # After the decisions are committed (and the sender told): a burst is decided at full
+        # speed, its incidents filed just behind, in event order, whoever decided each event.
+        file_incidents(session)
         for outcome in outcomes[:20]:  # a burst is summed up, not logged line by line
             log.info(
                 "event %d: %s decision %s in %d ms",

@@ -22,11 +22,7 @@ from orgplane.service.notifications import (
 from orgplane.service.session import Session
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
-    from orgplane.org.models import Org
-    from orgplane.respond.decisions import Outcome
-    from orgplane.respond.followups import AckCommand
+    pass
 
 DecisionState = Literal["live", "acknowledged", "closed"]
 
@@ -112,18 +108,19 @@ def _view(
     )
 
 
-def decide_batch(
-    conn: Connection, org: Org, *, limit: int | None = None, command: AckCommand
-) -> list[Outcome]:
-    """Decide one batch of pending events and file them into incidents, in the caller's
-    transaction: every decider goes through here, so no event is decided without its incident
-    (the decision engine knows nothing of incidents; learning comes after deciding)."""
-    from orgplane.learn.incidents import file_decided
-    from orgplane.respond import decisions as engine
+def file_incidents(session: Session) -> int:
+    """File every decided event into its incident (learn/incidents.file_pending), a batch a
+    transaction, after the deciding is committed; returns how many incidents were touched.
+    Every decider runs it, so decisions are never delayed by filing."""
+    from orgplane.learn.incidents import file_pending
 
-    batch = engine.decide_pending(conn, org, limit=limit or engine.BATCH, command=command)
-    file_decided(conn, [o.event_id for o in batch])
-    return batch
+    touched = 0
+    while True:
+        with session.store().write() as conn:
+            filed = file_pending(conn)
+        if not filed:
+            return touched
+        touched += len(filed)
 
 
 def decide_pending(session: Session, *, limit: int = 10_000) -> Decided:
@@ -136,7 +133,7 @@ def decide_pending(session: Session, *, limit: int = 10_000) -> Decided:
     outcomes: list[engine.Outcome] = []
     while len(outcomes) < limit:
         with store.write() as conn:
-            batch = decide_batch(
+            batch = engine.decide_pending(
                 conn,
                 org,
                 limit=min(engine.BATCH, limit - len(outcomes)),
@@ -145,6 +142,7 @@ def decide_pending(session: Session, *, limit: int = 10_000) -> Decided:
         if not batch:
             break
         outcomes.extend(batch)
+    file_incidents(session)
     now = utcnow()
     touched = sorted({o.decision_id for o in outcomes if o.decision_id is not None})
     with store.read() as conn:

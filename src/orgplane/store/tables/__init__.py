@@ -12,7 +12,12 @@ from orgplane.store.tables.forced import forced_resumes
 from orgplane.store.tables.gate import gate_answers, last_good_files
 from orgplane.store.tables.handoffs import handoffs, manual_checkpoints
 from orgplane.store.tables.hearings import hearings
-from orgplane.store.tables.incidents import follow_ups, incident_steps, incidents
+from orgplane.store.tables.incidents import (
+    follow_ups,
+    incident_filing,
+    incident_steps,
+    incidents,
+)
 from orgplane.store.tables.notifications import notification_attempts, notifications
 from orgplane.store.tables.org import (
     metrics,
@@ -39,6 +44,7 @@ __all__ = [
     "gate_answers",
     "handoffs",
     "hearings",
+    "incident_filing",
     "incident_steps",
     "incidents",
     "last_good_files",

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, String
 from orgplane.store.tables.base import metadata
 from orgplane.store.types import UTCDateTime
 
-__all__ = ["follow_ups", "incident_steps", "incidents"]
+__all__ = ["follow_ups", "incident_filing", "incident_steps", "incidents"]
 
 incidents = Table(
     "incidents",
@@ -83,4 +83,13 @@ follow_ups = Table(
     Column("nagged_at", UTCDateTime),
     Column("nags", Integer, nullable=False, server_default="0"),
     Index("ix_follow_ups_due", "done_at", "due"),
+)
+
+incident_filing = Table(
+    "incident_filing",
+    metadata,
+    # One row (slot "events"): every event up to ``through`` is filed. Filing follows deciding
+    # in event order and stops at the first event not decided yet (learn/incidents.file_pending).
+    Column("slot", String(16), primary_key=True),
+    Column("through", Integer, nullable=False),
 )

@@ -101,6 +101,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_follow_ups_incident_id", "follow_ups", ["incident_id"])
     op.create_index("ix_follow_ups_due", "follow_ups", ["done_at", "due"])
+    op.create_table(
+        "incident_filing",
+        sa.Column("slot", sa.String(16), nullable=False),
+        sa.Column("through", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("slot", name="pk_incident_filing"),
+    )
     with op.batch_alter_table("org_syncs") as batch:
         batch.add_column(sa.Column("cause", sa.Text()))
         batch.add_column(sa.Column("incident_id", sa.Integer()))
@@ -112,6 +118,7 @@ def downgrade() -> None:
         batch.drop_column("actor")
         batch.drop_column("incident_id")
         batch.drop_column("cause")
+    op.drop_table("incident_filing")
     op.drop_table("follow_ups")
     op.drop_table("incident_steps")
     op.drop_table("incidents")
