@@ -83,10 +83,7 @@ def apply_decision(
     handled = decision.handled
     error = to_json(failure.as_dict(handled), "error")
     if decision.action == "skip":
-        worker.put(item, stage, Checkpoint.SKIPPED, error=error, attempts=attempt)
-        for later in worker.specs[index + 1 :]:
-            worker.put(item, later.name, Checkpoint.SKIPPED, error=error, attempts=0)
-        worker.settle(item, RecordState.SKIPPED)
+        _settle_from(worker, item, index, stage, attempt, error, Checkpoint.SKIPPED)
         return
     # hold: the record waits for a person; the rest of the batch goes on.
     assert handled is not None
@@ -95,6 +92,23 @@ def apply_decision(
     message = decision.message(failure, worker.process.definition.id, item.key, stage)
     details = {**failure.as_dict(handled), "escalate_to": handled.escalate_to}
     worker.buffer.event(_event(worker, item, stage, decision.event_kind, message, details))
+
+
+def _settle_from(
+    worker: Worker,
+    item: Item,
+    index: int,
+    stage: str,
+    attempt: int,
+    error: str,
+    checkpoint: Checkpoint,
+) -> None:
+    """Mark ``stage`` and every later stage of ``item`` with ``checkpoint`` (skipped, handed
+    off) and settle the record in the same state: nothing of it is left pending."""
+    worker.put(item, stage, checkpoint, error=error, attempts=attempt)
+    for later in worker.specs[index + 1 :]:
+        worker.put(item, later.name, checkpoint, error=error, attempts=0)
+    worker.settle(item, RecordState(checkpoint.value))
 
 
 def hand_off(
@@ -111,10 +125,8 @@ def hand_off(
         stop_run(worker, item, index, stage, attempt, failure, Decision("fail", None))
         return
     error = to_json(handoff_error(given.to, given.reason), "error")
-    worker.put(item, stage, Checkpoint.HANDED_OFF, error=error, attempts=attempt)
-    for later in worker.specs[index + 1 :]:  # the person has the rest of it (until returned)
-        worker.put(item, later.name, Checkpoint.HANDED_OFF, error=error, attempts=0)
-    worker.settle(item, RecordState.HANDED_OFF)
+    # the person has the rest of it (until returned)
+    _settle_from(worker, item, index, stage, attempt, error, Checkpoint.HANDED_OFF)
     definition = worker.process.definition
     row = handoff_row(
         run_id=worker.run_id,
