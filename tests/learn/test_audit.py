@@ -3,7 +3,7 @@
 A week of 200 failure events across the 12 agent seats of a generated org (plus events of the
 week before, recoveries, and drills that must never count) is recorded through
 ``record_event`` and decided by the real decision engine and incident filing, each at its own
-simulated time (``respond.decisions.decide_pending(now=)`` + ``learn.incidents.file_decided``,
+simulated time (``respond.decisions.decide_pending(now=)`` + ``learn.filing.file_decided``,
 what ``service.decisions.decide_batch`` runs, with the clock given). Incidents are closed with
 learnings, decisions acknowledged and follow-ups added at simulated times as the close gate and
 ``decision ack`` would, and org.yaml is edited twice. Meanwhile the test keeps its own model of
@@ -25,7 +25,7 @@ from ruamel.yaml.comments import CommentedMap
 from sqlalchemy import insert, select, update
 
 from orgplane.learn.audit import weekly_audit
-from orgplane.learn.incidents import file_decided
+from orgplane.learn.filing import file_decided
 from orgplane.org.edit import edit_org_file
 from orgplane.respond import decisions as engine
 from orgplane.respond.events import FailureEvent, record_event

@@ -141,7 +141,7 @@ class Scratch:
         """Decide every pending event with the real decision engine and file each into its
         incident, as every decider does (service.decisions.file_incidents); how many were
         decided."""
-        from orgplane.learn.incidents import file_decided
+        from orgplane.learn.filing import file_decided
 
         total = 0
         while True:

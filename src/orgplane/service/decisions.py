@@ -109,10 +109,10 @@ def _view(
 
 
 def file_incidents(session: Session) -> int:
-    """File every decided event into its incident (learn/incidents.file_pending), a batch a
+    """File every decided event into its incident (learn/filing.file_pending), a batch a
     transaction, after the deciding is committed; returns how many incidents were touched.
     Every decider runs it, so decisions are never delayed by filing."""
-    from orgplane.learn.incidents import file_pending
+    from orgplane.learn.filing import file_pending
 
     touched = 0
     while True:

@@ -89,7 +89,7 @@ incident_filing = Table(
     "incident_filing",
     metadata,
     # One row (slot "events"): every event up to ``through`` is filed. Filing follows deciding
-    # in event order and stops at the first event not decided yet (learn/incidents.file_pending).
+    # in event order and stops at the first event not decided yet (learn/filing.file_pending).
     Column("slot", String(16), primary_key=True),
     Column("through", Integer, nullable=False),
 )

@@ -12,14 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from orgplane.learn.incidents import (
-    file_decided,
-    file_pending,
-    get_incident,
-    incident_times,
-    list_incidents,
-    steps_of,
-)
+from orgplane.learn.filing import file_decided, file_pending
+from orgplane.learn.incidents import get_incident, incident_times, list_incidents, steps_of
 from orgplane.respond.decisions import decide_pending as decide_batch
 from orgplane.respond.events import FailureEvent, record_event
 from orgplane.service.decisions import decide_pending
