@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orgplane.errors import UsageError
-from orgplane.learn.learnings import (
+from orgplane.learn.changes import (
     change_from_options,
     parse_coverage,
     parse_due,

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from orgplane.errors import OrgFileError, PermissionDenied, UsageError
-from orgplane.learn.learnings import (
+from orgplane.learn.changes import (
     Coverage,
     FollowUp,
     HandleError,

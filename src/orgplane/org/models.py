@@ -292,11 +292,15 @@ class Output(Declared):
     newest row (csv); without it, the first lines of the content."""
 
 
+HandledAction = Literal["retry", "skip_record", "fail_run", "escalate"]
+"""What the runner does about a handled error."""
+
+
 class HandledError(Declared):
     """A known error of a process, mapped to what the runner does about it."""
 
     match: str = Field(min_length=1)
-    action: Literal["retry", "skip_record", "fail_run", "escalate"]
+    action: HandledAction
     message: str
     retries: int = Field(default=3, ge=0)
     backoff: Duration = timedelta(seconds=1)

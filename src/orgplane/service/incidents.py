@@ -17,7 +17,7 @@ from orgplane.service.session import Session
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from orgplane.learn.learnings import Coverage, FollowUp, HandleError, NoChange, Retire, SetKey
+    from orgplane.learn.changes import Coverage, FollowUp, HandleError, NoChange, Retire, SetKey
 
     AnyChange = HandleError | SetKey | Coverage | Retire | FollowUp | NoChange
 
@@ -290,7 +290,7 @@ def incident_change(
 ) -> AnyChange:
     """The one change a learning makes, from the options as a person typed them; UsageError
     naming the choices for none or several, or a malformed one."""
-    from orgplane.learn.learnings import change_from_options
+    from orgplane.learn.changes import change_from_options
 
     return change_from_options(
         handle_error=handle_error,
@@ -318,6 +318,7 @@ def close_incident(
     ``handle_error`` close of an incident that held a run resumes the run and records whether
     the failed record went through. PermissionDenied for an agent seat."""
     from orgplane.learn import learnings
+    from orgplane.learn.changes import HandleError
     from orgplane.service.permissions import require_person
     from orgplane.store.types import utcnow
 
@@ -329,7 +330,7 @@ def close_incident(
     if closed.org is not None:
         session.forget_org()  # the file changed: read it again (the store is synced already)
     resumed = None
-    if isinstance(change, learnings.HandleError):
+    if isinstance(change, HandleError):
         resumed = _resume_held(session, closed.incident, actor)
     now = utcnow()
     with store.read() as conn:
